@@ -1,0 +1,58 @@
+# seg — the README's two commands: `make train` and `make test`. Both install first if needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install train teacher student test test-all lint format bench-data clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+# torch and torchvision come from PyPI (their builds run on CPU and GPU alike). A CPU-only torch
+# wheel from elsewhere breaks torchvision, which timm and smp import: the check below catches it.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
+	$(BIN)/python -c "import torch, torchvision, timm, segmentation_models_pytorch, lightning, albumentations; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'cuda', torch.cuda.is_available())"
+	@touch $(STAMP)
+
+install:  ## create .venv and install seg with its dev extras
+	@rm -f $(STAMP)
+	@$(MAKE) --no-print-directory $(STAMP)
+
+train: $(STAMP)  ## the main job on the built-in data (extra Hydra overrides: ARGS="...")
+	$(BIN)/python train.py experiment=student $(ARGS)
+
+teacher: $(STAMP)  ## train the teacher alone
+	$(BIN)/python train.py experiment=teacher $(ARGS)
+
+student: $(STAMP)  ## train the student alone (no distillation)
+	$(BIN)/python train.py experiment=student $(ARGS)
+
+# pytest exits 5 when it collected no test: that is a failure here, with a message saying so.
+PYTEST = rc=0; $(BIN)/python -m pytest -q $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+test: $(STAMP)  ## fast tests (a few minutes on 2 cores)
+	@$(call PYTEST,)
+
+test-all: $(STAMP)  ## every test, the slow ones too
+	@$(call PYTEST,-m "slow or not slow")
+
+lint: $(STAMP)  ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## ruff autofix + format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench-data: $(STAMP)  ## data pipeline frames/s -> docs/data_pipeline.md
+	$(BIN)/python scripts/bench_data.py
+
+clean:  ## remove caches and run outputs (keeps .venv)
+	rm -rf logs outputs multirun data/cache .pytest_cache .ruff_cache

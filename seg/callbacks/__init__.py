@@ -1,0 +1,5 @@
+"""Lightning callbacks of seg."""
+
+from seg.callbacks.previews import PreviewContactSheet
+
+__all__ = ["PreviewContactSheet"]

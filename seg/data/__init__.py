@@ -1,0 +1,1 @@
+"""Datasets: the built-in synthetic portrait generator and its PyTorch wrappers."""

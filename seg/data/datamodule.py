@@ -1,0 +1,128 @@
+"""One LightningDataModule for every dataset format.
+
+The data config gives a dataset *factory* per split (a Hydra ``_partial_`` of any Dataset class that
+takes ``transform=``); the module adds the right transform to each split, renders or checks data once
+in ``prepare_data`` (rank 0 only under DDP), and builds the loaders.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from seg.data.sample import Transform
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+DatasetFactory = Callable[..., Dataset]
+
+
+class PortraitDataModule(L.LightningDataModule):
+    """Train/val/test loaders for portrait segmentation.
+
+    Args:
+        train: Factory ``(transform=...) -> Dataset`` for the training split.
+        val: Factory for the validation split (never augmented).
+        test: Factory for the test split (never augmented).
+        height: Training resolution height; every batch is checked against it.
+        width: Training resolution width.
+        batch_size: Training batch size per process.
+        eval_batch_size: Validation/test batch size (default: ``batch_size``).
+        num_workers: DataLoader worker processes.
+        pin_memory: Pin host memory (useful on GPU).
+        train_transform: Albumentations pipeline for training samples (see ``configs/augment``).
+        eval_transform: Pipeline for validation and test samples (e.g. a resize for real data).
+        dataset_kwargs: Keyword arguments given to every split's dataset (e.g. the synthetic
+            generator's ``seed`` and ``difficulty``, a dataset ``root``), so one override changes all.
+    """
+
+    def __init__(
+        self,
+        train: DatasetFactory,
+        val: DatasetFactory,
+        test: DatasetFactory,
+        height: int = 144,
+        width: int = 256,
+        batch_size: int = 16,
+        eval_batch_size: int | None = None,
+        num_workers: int = 2,
+        pin_memory: bool = False,
+        train_transform: Transform | None = None,
+        eval_transform: Transform | None = None,
+        dataset_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if batch_size <= 0:
+            raise ValueError(f"data.batch_size must be > 0, got {batch_size}.")
+        self.factories = {"train": train, "val": val, "test": test}
+        self.height, self.width = int(height), int(width)
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size or batch_size
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.transforms = {"train": train_transform, "val": eval_transform, "test": eval_transform}
+        self.dataset_kwargs = dict(dataset_kwargs or {})
+        self.datasets: dict[str, Dataset] = {}
+
+    def _build(self, split: str) -> Dataset:
+        return self.factories[split](transform=self.transforms[split], **self.dataset_kwargs)
+
+    def prepare_data(self) -> None:
+        """Render caches / run checks once per machine before any process reads the data."""
+        for split in SPLITS:
+            dataset = self._build(split)
+            if hasattr(dataset, "prepare"):
+                dataset.prepare()
+
+    def setup(self, stage: str | None = None) -> None:
+        for split in SPLITS:
+            if split not in self.datasets:
+                self.datasets[split] = self._build(split)
+                log.info("%s split: %d samples", split, len(self.datasets[split]))
+        if len(self.datasets["train"]) < self.batch_size:
+            raise ValueError(
+                f"The train split has {len(self.datasets['train'])} samples, fewer than "
+                f"data.batch_size={self.batch_size}; lower data.batch_size or add data."
+            )
+
+    def dataset(self, split: str) -> Dataset:
+        """The dataset of a split (after :meth:`setup`)."""
+        if split not in self.datasets:
+            self.setup()
+        return self.datasets[split]
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            self.dataset(split),
+            batch_size=self.batch_size if split == "train" else self.eval_batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def check_batch(self, batch: dict[str, Any]) -> None:
+        """Raise a clear error when a batch does not have the configured shape."""
+        image = batch["image"]
+        expected = (self.height, self.width)
+        if not isinstance(image, torch.Tensor) or tuple(image.shape[-2:]) != expected:
+            raise ValueError(
+                f"Batch images are {tuple(image.shape)}, expected B x 3 x {expected[0]} x "
+                f"{expected[1]} (data.height x data.width). Check the dataset and augment configs."
+            )

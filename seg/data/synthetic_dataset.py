@@ -1,0 +1,192 @@
+"""PyTorch dataset over the synthetic portrait generator, with an optional on-disk cache.
+
+Generating is fast, but a 2-core laptop also has to train: with ``cache_dir`` set, each split is
+rendered once (in parallel) into ``.npy`` files and memory-mapped afterwards, so the teacher run,
+the student run and every later run with the same data settings share one rendering. The cache key
+covers every generation parameter and the generator's source code, so a change to either renders
+anew instead of reusing stale frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from seg.data import synthetic
+from seg.data.sample import Transform, make_sample
+from seg.data.synthetic import SyntheticPortraitGenerator
+
+log = logging.getLogger(__name__)
+
+PARALLEL_MIN_FRAMES = 256  # below this, starting worker processes costs more than it saves
+
+
+def _generator_fingerprint() -> str:
+    return hashlib.sha1(Path(synthetic.__file__).read_bytes()).hexdigest()[:12]
+
+
+def _render_chunk(args: tuple[dict[str, Any], str, int, int]) -> tuple[int, np.ndarray, np.ndarray, list]:
+    params, split, start, stop = args
+    import cv2
+
+    cv2.setNumThreads(1)
+    gen = SyntheticPortraitGenerator(**params)
+    samples = [gen.frame(split, i) for i in range(start, stop)]
+    images = np.stack([s.image for s in samples])
+    masks = np.stack([s.mask for s in samples])
+    return start, images, masks, [s.attributes for s in samples]
+
+
+class SyntheticPortraitDataset(Dataset):
+    """Frames of the built-in synthetic portrait set for one split.
+
+    Args:
+        split: ``train``, ``val``, ``test`` (disjoint) or any other name (its own stream).
+        length: Number of frames.
+        height: Frame height in pixels.
+        width: Frame width in pixels.
+        seed: Base seed; the same seed always yields the same frames.
+        difficulty: Generator difficulty (1.0 = default; see :class:`SyntheticPortraitGenerator`).
+        supersample: Anti-aliasing factor of the renderer.
+        cache_dir: Folder for rendered splits; ``None`` renders every frame on the fly.
+        workers: Processes used to fill the cache (default: all cores).
+        transform: Albumentations pipeline applied to ``(image, mask)``.
+    """
+
+    def __init__(
+        self,
+        split: str,
+        length: int,
+        height: int = 144,
+        width: int = 256,
+        seed: int = 0,
+        difficulty: float = 1.0,
+        supersample: int = 2,
+        cache_dir: str | os.PathLike | None = None,
+        workers: int | None = None,
+        transform: Transform | None = None,
+    ) -> None:
+        if length <= 0:
+            raise ValueError(f"SyntheticPortraitDataset: length must be > 0, got {length} ({split}).")
+        self.split = split
+        self.length = int(length)
+        self.params = {
+            "height": int(height),
+            "width": int(width),
+            "seed": int(seed),
+            "supersample": int(supersample),
+            "difficulty": float(difficulty),
+        }
+        self.generator = SyntheticPortraitGenerator(**self.params)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.cache_path = self._cache_path()
+        self.workers = workers or os.cpu_count() or 1
+        self.transform = transform
+        self._images: np.ndarray | None = None
+        self._masks: np.ndarray | None = None
+
+    def _cache_path(self) -> Path | None:
+        """Folder holding this split's rendered frames (None without a cache)."""
+        if self.cache_dir is None:
+            return None
+        key = json.dumps(
+            {**self.params, "split": self.split, "length": self.length, "code": _generator_fingerprint()},
+            sort_keys=True,
+        )
+        digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+        return self.cache_dir / "synthetic" / f"{self.split}-{self.length}-{digest}"
+
+    def prepare(self) -> None:
+        """Render the split into the cache if it is not there yet (no-op without a cache)."""
+        path = self.cache_path
+        if path is None or (path / "done").exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        h, w = self.params["height"], self.params["width"]
+        log.info("Rendering %d synthetic %s frames (%dx%d) into %s", self.length, self.split, h, w, path)
+        images = np.lib.format.open_memmap(tmp / "images.npy", "w+", np.uint8, (self.length, h, w, 3))
+        masks = np.lib.format.open_memmap(tmp / "masks.npy", "w+", np.uint8, (self.length, h, w))
+        attributes: list[dict[str, str]] = [{}] * self.length
+        chunk = max(1, min(64, self.length // (4 * self.workers) or 1))
+        jobs = [
+            (self.params, self.split, s, min(s + chunk, self.length))
+            for s in range(0, self.length, chunk)
+        ]
+        # A pool only from a non-daemonic process (DataLoader workers cannot have children), and
+        # spawned, not forked: forking a process that runs torch and progress-bar threads deadlocks.
+        parallel = self.workers > 1 and self.length >= PARALLEL_MIN_FRAMES
+        if parallel and not multiprocessing.current_process().daemon:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context) as pool:
+                results = pool.map(_render_chunk, jobs)
+                self._store(results, images, masks, attributes)
+        else:
+            self._store(map(_render_chunk, jobs), images, masks, attributes)
+        images.flush()
+        masks.flush()
+        del images, masks
+        (tmp / "attributes.json").write_text(json.dumps(attributes))
+        (tmp / "done").write_text(json.dumps({**self.params, "split": self.split, "length": self.length}))
+        try:
+            tmp.rename(path)
+        except OSError:  # another process finished the same split first
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @staticmethod
+    def _store(results, images: np.ndarray, masks: np.ndarray, attributes: list) -> None:
+        for start, imgs, msks, attrs in results:
+            images[start : start + len(imgs)] = imgs
+            masks[start : start + len(msks)] = msks
+            attributes[start : start + len(attrs)] = attrs
+
+    def _load(self) -> None:
+        path = self.cache_path
+        if path is None:
+            return
+        self.prepare()
+        self._images = np.load(path / "images.npy", mmap_mode="r")
+        self._masks = np.load(path / "masks.npy", mmap_mode="r")
+
+    def attributes(self) -> list[dict[str, str]]:
+        """Categorical attributes of every frame (skin tone, lighting, ...), in index order."""
+        path = self.cache_path
+        if path is not None:
+            self.prepare()
+            return json.loads((path / "attributes.json").read_text())
+        return [self.generator.frame(self.split, i).attributes for i in range(self.length)]
+
+    def raw(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The untransformed ``(image, mask)`` of one frame."""
+        if not 0 <= index < self.length:
+            raise IndexError(f"index {index} out of range for {self.split} split of {self.length}")
+        if self.cache_path is not None and self._images is None:
+            self._load()
+        if self._images is not None:
+            return np.asarray(self._images[index]), np.asarray(self._masks[index])
+        sample = self.generator.frame(self.split, index)
+        return sample.image, sample.mask
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        image, mask = self.raw(index)
+        return make_sample(image, mask, index, self.transform)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # memmaps are reopened in each worker instead of being pickled
+        state = self.__dict__.copy()
+        state["_images"] = state["_masks"] = None
+        return state

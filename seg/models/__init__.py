@@ -1,0 +1,28 @@
+"""Segmentation models: the output contract, the real-time student and smp teachers."""
+
+from seg.models.contract import SegOutput, check_input_shape
+from seg.models.decoders import MLPDecoder
+from seg.models.encoders import TimmEncoder
+from seg.models.normalize import IMAGENET_MEAN, IMAGENET_STD, InputNormalization, timm_mean_std
+from seg.models.pretrained import create_backbone
+from seg.models.refine import RefineModule
+from seg.models.student import StudentNet
+from seg.models.summary import ModelSummary, describe
+from seg.models.teacher import SmpTeacher
+
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "InputNormalization",
+    "MLPDecoder",
+    "ModelSummary",
+    "RefineModule",
+    "SegOutput",
+    "SmpTeacher",
+    "StudentNet",
+    "TimmEncoder",
+    "check_input_shape",
+    "create_backbone",
+    "describe",
+    "timm_mean_std",
+]

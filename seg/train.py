@@ -1,0 +1,106 @@
+"""Compose -> instantiate -> fit -> validate/test the best checkpoint -> write run outputs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+def instantiate_dict(cfg: DictConfig | None, what: str) -> list[Any]:
+    """Instantiate every ``_target_`` entry of a dict config (callbacks, loggers); skip nulls."""
+    objects = []
+    for name, entry in (cfg or {}).items():
+        if entry is None:
+            continue
+        if not isinstance(entry, DictConfig) or "_target_" not in entry:
+            raise ValueError(f"{what}.{name} must be a config with a _target_, got: {entry}")
+        objects.append(instantiate(entry))
+    return objects
+
+
+def build_datamodule(cfg: DictConfig) -> L.LightningDataModule:
+    """The data module of ``cfg.data`` with the ``cfg.augment`` pipelines plugged in."""
+    augment = cfg.get("augment") or {}
+    train_tf = instantiate(augment["train"]) if augment.get("train") else None
+    eval_tf = instantiate(augment["eval"]) if augment.get("eval") else None
+    return instantiate(cfg.data, train_transform=train_tf, eval_transform=eval_tf)
+
+
+def build_module(cfg: DictConfig) -> L.LightningModule:
+    """The LightningModule of ``cfg.module`` with its network, losses and optimizer."""
+    return instantiate(
+        cfg.module,
+        net=instantiate(cfg.model),
+        criterion=instantiate(cfg.loss),
+        optimizer=instantiate(cfg.optim.optimizer),
+        scheduler=instantiate(cfg.optim.scheduler) if cfg.optim.get("scheduler") else None,
+    )
+
+
+def _floats(results: list[dict[str, Any]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for result in results:
+        for key, value in result.items():
+            value = float(value)
+            out[key] = value if math.isfinite(value) else float("nan")
+    return out
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Run one training job described by a composed config.
+
+    Returns:
+        The final metrics (validation and test of the best checkpoint), also written to
+        ``<run dir>/metrics.json``.
+    """
+    output_dir = Path(cfg.paths.output_dir)
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+
+    datamodule = build_datamodule(cfg)
+    module = build_module(cfg)
+    callbacks = instantiate_dict(cfg.get("callbacks"), "callbacks")
+    loggers = instantiate_dict(cfg.get("logger"), "logger")
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+
+    hparams = OmegaConf.to_container(cfg, resolve=True)
+    for logger in trainer.loggers:
+        logger.log_hyperparams(hparams)
+
+    start = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    fit_time = time.perf_counter() - start
+
+    checkpoint = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
+    best = checkpoint.best_model_path if checkpoint and checkpoint.best_model_path else None
+    if best is None:
+        log.warning("No best checkpoint was saved; evaluating the weights at the end of training.")
+    metrics = _floats(trainer.validate(module, datamodule=datamodule, ckpt_path=best, verbose=False))
+    if cfg.get("test", True):
+        metrics.update(_floats(trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)))
+    metrics["time/fit_s"] = round(fit_time, 2)
+    metrics["trainer/epochs"] = float(trainer.current_epoch)
+    metrics["trainer/steps"] = float(trainer.global_step)
+
+    if trainer.is_global_zero:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        summary = ", ".join(
+            f"{k}={metrics[k]:.4f}" for k in ("test/iou", "test/boundary_f", "val/iou") if k in metrics
+        )
+        log.info("Best checkpoint: %s", best)
+        log.info("Final metrics: %s", summary)
+        log.info("Run dir: %s", output_dir.resolve())
+        print(f"\nRun dir: {output_dir.resolve()}\n{summary}  (fit {fit_time:.0f} s)")
+    return metrics
