@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
 ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 
 
@@ -19,3 +24,14 @@ def run_train(*overrides: str, run_dir: Path, timeout: int = 300) -> subprocess.
     return subprocess.run(
         cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+def compose_cfg(*overrides: str, output_dir: Path | str = "/tmp/seg-test") -> DictConfig:
+    """Compose ``configs/train.yaml`` as ``train.py`` would, with the run dir set to ``output_dir``."""
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+        HydraConfig.instance().set_config(cfg)
+        with open_dict(cfg):
+            cfg.paths.output_dir = str(output_dir)
+            del cfg["hydra"]
+        return cfg

@@ -1,24 +1,9 @@
 """Every config composes and instantiates; bad overrides fail with Hydra's clear errors."""
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import open_dict
 
-from helpers import EXPERIMENTS, ROOT, run_train
-
-CONFIGS = ROOT / "configs"
-
-
-def compose_cfg(*overrides: str, tmp_path=None):
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
-        HydraConfig.instance().set_config(cfg)
-        with open_dict(cfg):
-            cfg.paths.output_dir = str(tmp_path or "/tmp/seg-test")
-            del cfg["hydra"]
-        return cfg
+from helpers import CONFIGS, EXPERIMENTS, compose_cfg, run_train
 
 
 def group_options(group: str) -> list[str]:

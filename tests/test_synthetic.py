@@ -1,4 +1,4 @@
-"""Tests for the procedural portrait generator (seg/data/synthetic.py)."""
+"""Tests for the procedural portrait generator (seg/data/synthetic/)."""
 
 from __future__ import annotations
 

@@ -126,3 +126,7 @@ class PortraitDataModule(L.LightningDataModule):
                 f"Batch images are {tuple(image.shape)}, expected B x 3 x {expected[0]} x "
                 f"{expected[1]} (data.height x data.width). Check the dataset and augment configs."
             )
+
+    def on_before_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict[str, Any]:
+        self.check_batch(batch)
+        return batch

@@ -33,7 +33,7 @@ PARALLEL_MIN_FRAMES = 256  # below this, starting worker processes costs more th
 
 
 def _generator_fingerprint() -> str:
-    return hashlib.sha1(Path(synthetic.__file__).read_bytes()).hexdigest()[:12]
+    return synthetic.source_fingerprint()
 
 
 def _render_chunk(args: tuple[dict[str, Any], str, int, int]) -> tuple[int, np.ndarray, np.ndarray, list]:
@@ -174,7 +174,7 @@ class SyntheticPortraitDataset(Dataset):
         if self.cache_path is not None and self._images is None:
             self._load()
         if self._images is not None:
-            return np.asarray(self._images[index]), np.asarray(self._masks[index])
+            return np.array(self._images[index]), np.array(self._masks[index])
         sample = self.generator.frame(self.split, index)
         return sample.image, sample.mask
 
