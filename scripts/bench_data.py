@@ -53,10 +53,19 @@ def bench_size(height: int, width: int, frames: int, augment: str) -> dict[str, 
 
     transform = build_augment(augment, height, width)
     plain = SyntheticPortraitDataset("train", frames + 1, height, width, seed=123)
-    augmented = SyntheticPortraitDataset("train", frames + 1, height, width, seed=123, transform=transform)
+    augmented = SyntheticPortraitDataset(
+        "train", frames + 1, height, width, seed=123, transform=transform
+    )
     with tempfile.TemporaryDirectory() as tmp:
         cached = SyntheticPortraitDataset(
-            "train", frames + 1, height, width, seed=123, cache_dir=tmp, workers=1, transform=transform
+            "train",
+            frames + 1,
+            height,
+            width,
+            seed=123,
+            cache_dir=tmp,
+            workers=1,
+            transform=transform,
         )
         start = time.perf_counter()
         cached.prepare()
@@ -71,11 +80,17 @@ def bench_size(height: int, width: int, frames: int, augment: str) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--frames", type=int, default=300, help="frames timed per path and size")
-    parser.add_argument("--augment", default="default", help="augment config to time (configs/augment)")
+    parser.add_argument(
+        "--augment", default="default", help="augment config to time (configs/augment)"
+    )
     parser.add_argument("--sizes", nargs="+", default=["144x256", "288x512"], help="HxW sizes")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "data_pipeline.md"), help="markdown report")
+    parser.add_argument(
+        "--output", default=str(ROOT / "docs" / "data_pipeline.md"), help="markdown report"
+    )
     parser.add_argument("--json", default=None, help="also write the numbers as JSON here")
     args = parser.parse_args(argv)
 

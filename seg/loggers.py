@@ -19,7 +19,10 @@ WANDB_MODES = ("auto", "online", "offline", "disabled")
 
 
 def _wandb_host() -> str:
-    return urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or "api.wandb.ai"
+    return (
+        urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname
+        or "api.wandb.ai"
+    )
 
 
 def wandb_credentials_available() -> bool:

@@ -59,7 +59,9 @@ class BoundaryFScore(Metric):
             raise ValueError(f"BoundaryFScore: band_px must be >= 0, got {band_px}.")
         self.band_px = band_px
         self.threshold = threshold
-        self.add_state("f_sum", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state(
+            "f_sum", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
+        )
         self.add_state("count", default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
 
     def update(self, preds: Tensor, target: Tensor) -> None:
@@ -69,14 +71,18 @@ class BoundaryFScore(Metric):
             preds: ``B x 1 x H x W`` foreground probabilities.
             target: ``B x 1 x H x W`` ground truth in ``{0, 1}`` (soft targets are thresholded at 0.5).
         """
-        self.f_sum += per_image_boundary_f(preds, target, self.band_px, self.threshold).double().sum()
+        self.f_sum += (
+            per_image_boundary_f(preds, target, self.band_px, self.threshold).double().sum()
+        )
         self.count += preds.shape[0]
 
     def compute(self) -> Tensor:
         return (self.f_sum / self.count.clamp(min=1)).float()
 
 
-def per_image_boundary_f(preds: Tensor, target: Tensor, band_px: int, threshold: float = 0.5) -> Tensor:
+def per_image_boundary_f(
+    preds: Tensor, target: Tensor, band_px: int, threshold: float = 0.5
+) -> Tensor:
     """Boundary F-score of each image in a batch; see :class:`BoundaryFScore`."""
     pred_mask = (preds >= threshold).float()
     gt_mask = (target >= 0.5).float()

@@ -43,13 +43,17 @@ class SegModule(L.LightningModule):
         channels_last: bool = False,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(logger=False, ignore=["net", "criterion", "optimizer", "scheduler"])
+        self.save_hyperparameters(
+            logger=False, ignore=["net", "criterion", "optimizer", "scheduler"]
+        )
         self.net = net
         self.criterion = criterion
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.channels_last = channels_last
-        self.train_metrics = segmentation_metrics("train/", band_px=boundary_px, threshold=threshold)
+        self.train_metrics = segmentation_metrics(
+            "train/", band_px=boundary_px, threshold=threshold
+        )
         self.val_metrics = segmentation_metrics("val/", band_px=boundary_px, threshold=threshold)
         self.test_metrics = segmentation_metrics("test/", band_px=boundary_px, threshold=threshold)
         if channels_last:

@@ -21,7 +21,10 @@ def _warmup_steps(total_steps: int, warmup_fraction: float) -> int:
 
 
 def warmup_cosine(
-    optimizer: Optimizer, total_steps: int, warmup_fraction: float = 0.05, min_lr_ratio: float = 0.01
+    optimizer: Optimizer,
+    total_steps: int,
+    warmup_fraction: float = 0.05,
+    min_lr_ratio: float = 0.01,
 ) -> LambdaLR:
     """Linear warm-up from 0 to the base LR, then cosine decay to ``min_lr_ratio * base LR``.
 

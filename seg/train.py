@@ -17,6 +17,14 @@ from omegaconf import DictConfig, OmegaConf
 log = logging.getLogger(__name__)
 
 
+def route_lightning_logs_through_hydra() -> None:
+    """Lightning adds its own console handler; Hydra already has one. Keep one line per message."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+
+
 def instantiate_dict(cfg: DictConfig | None, what: str) -> list[Any]:
     """Instantiate every ``_target_`` entry of a dict config (callbacks, loggers); skip nulls."""
     objects = []
@@ -64,6 +72,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         The final metrics (validation and test of the best checkpoint), also written to
         ``<run dir>/metrics.json``.
     """
+    route_lightning_logs_through_hydra()
     output_dir = Path(cfg.paths.output_dir)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
@@ -86,18 +95,26 @@ def train(cfg: DictConfig) -> dict[str, float]:
     best = checkpoint.best_model_path if checkpoint and checkpoint.best_model_path else None
     if best is None:
         log.warning("No best checkpoint was saved; evaluating the weights at the end of training.")
-    metrics = _floats(trainer.validate(module, datamodule=datamodule, ckpt_path=best, verbose=False))
+    metrics = _floats(
+        trainer.validate(module, datamodule=datamodule, ckpt_path=best, verbose=False)
+    )
     if cfg.get("test", True):
-        metrics.update(_floats(trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)))
+        metrics.update(
+            _floats(trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False))
+        )
     metrics["time/fit_s"] = round(fit_time, 2)
     metrics["trainer/epochs"] = float(trainer.current_epoch)
     metrics["trainer/steps"] = float(trainer.global_step)
 
     if trainer.is_global_zero:
         output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        (output_dir / "metrics.json").write_text(
+            json.dumps(metrics, indent=2, sort_keys=True) + "\n"
+        )
         summary = ", ".join(
-            f"{k}={metrics[k]:.4f}" for k in ("test/iou", "test/boundary_f", "val/iou") if k in metrics
+            f"{k}={metrics[k]:.4f}"
+            for k in ("test/iou", "test/boundary_f", "val/iou")
+            if k in metrics
         )
         log.info("Best checkpoint: %s", best)
         log.info("Final metrics: %s", summary)

@@ -22,7 +22,13 @@ def run_train(*overrides: str, run_dir: Path, timeout: int = 300) -> subprocess.
     env.update(PYTHONUNBUFFERED="1", WANDB_SILENT="true")
     cmd = [sys.executable, str(ROOT / "train.py"), f"hydra.run.dir={run_dir}", *overrides]
     return subprocess.run(
-        cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, env=env
+        cmd,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 

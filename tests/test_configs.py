@@ -23,7 +23,9 @@ def test_experiment_composes_with_and_without_smoke(experiment):
     assert smoke.data.height * smoke.data.width < cfg.data.height * cfg.data.width
 
 
-@pytest.mark.parametrize("group", ["model", "loss", "optim", "augment", "trainer", "logger", "callbacks", "debug"])
+@pytest.mark.parametrize(
+    "group", ["model", "loss", "optim", "augment", "trainer", "logger", "callbacks", "debug"]
+)
 def test_every_group_option_composes(group):
     for option in group_options(group):
         compose_cfg(f"{group}={option}")

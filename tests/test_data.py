@@ -40,7 +40,9 @@ def test_cache_key_covers_generation_parameters(tmp_path):
 
 def test_parallel_cache_fill_matches_serial(tmp_path, monkeypatch):
     monkeypatch.setattr(synthetic_dataset, "PARALLEL_MIN_FRAMES", 1)
-    parallel = SyntheticPortraitDataset("test", 12, 64, 96, seed=2, cache_dir=tmp_path / "p", workers=2)
+    parallel = SyntheticPortraitDataset(
+        "test", 12, 64, 96, seed=2, cache_dir=tmp_path / "p", workers=2
+    )
     parallel.prepare()
     serial = SyntheticPortraitDataset("test", 12, 64, 96, seed=2)
     for i in (0, 5, 11):
@@ -51,7 +53,7 @@ def test_dataset_sample_format_and_errors():
     ds = SyntheticPortraitDataset("train", 3, 64, 96)
     s = ds[1]
     assert s["image"].shape == (3, 64, 96) and s["image"].dtype == torch.float32
-    assert 0.0 <= s["image"].min() and s["image"].max() <= 1.0
+    assert s["image"].min() >= 0.0 and s["image"].max() <= 1.0
     assert s["mask"].shape == (1, 64, 96) and set(s["mask"].unique().tolist()) <= {0.0, 1.0}
     assert s["index"] == 1
     with pytest.raises(IndexError):

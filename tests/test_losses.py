@@ -18,7 +18,9 @@ def test_bce_matches_hand_computation():
 def test_bce_pos_weight_weights_foreground():
     logits = torch.zeros(1, 1, 1, 2)
     target = torch.tensor([[[[1.0, 0.0]]]])
-    assert BCELoss(pos_weight=3.0)(logits, target).item() == pytest.approx(2 * math.log(2), rel=1e-6)
+    assert BCELoss(pos_weight=3.0)(logits, target).item() == pytest.approx(
+        2 * math.log(2), rel=1e-6
+    )
 
 
 def test_dice_zero_for_perfect_and_hand_value():
@@ -40,7 +42,9 @@ def test_dice_is_per_image_mean():
 def test_focal_reduces_to_bce_at_gamma_zero_and_downweights_easy_pixels():
     logits = torch.randn(2, 1, 8, 8)
     target = (torch.rand(2, 1, 8, 8) > 0.5).float()
-    assert FocalLoss(gamma=0.0)(logits, target).item() == pytest.approx(BCELoss()(logits, target).item(), rel=1e-6)
+    assert FocalLoss(gamma=0.0)(logits, target).item() == pytest.approx(
+        BCELoss()(logits, target).item(), rel=1e-6
+    )
     assert FocalLoss(gamma=2.0)(logits, target).item() < BCELoss()(logits, target).item()
     with pytest.raises(ValueError, match="gamma"):
         FocalLoss(gamma=-1)
@@ -78,8 +82,12 @@ def test_criterion_weights_logs_each_term_and_skips_zero_weight():
 def test_criterion_errors_name_the_missing_piece():
     out = SegOutput(logits=torch.zeros(1, 1, 2, 2), edge_logits=None)
     with pytest.raises(ValueError, match="edge_logits"):
-        Criterion({"edge": LossTerm(BCELoss(), pred="edge_logits", target="edge")})(out, {"edge": torch.zeros(1, 1, 2, 2)})
+        Criterion({"edge": LossTerm(BCELoss(), pred="edge_logits", target="edge")})(
+            out, {"edge": torch.zeros(1, 1, 2, 2)}
+        )
     with pytest.raises(KeyError, match="edge"):
-        Criterion({"bce": LossTerm(BCELoss(), target="edge")})(out, {"mask": torch.zeros(1, 1, 2, 2)})
+        Criterion({"bce": LossTerm(BCELoss(), target="edge")})(
+            out, {"mask": torch.zeros(1, 1, 2, 2)}
+        )
     with pytest.raises(ValueError, match="at least one"):
         Criterion({"bce": LossTerm(BCELoss(), weight=0.0)})

@@ -21,7 +21,9 @@ def test_warmup_then_decay(factory):
     assert values[0] == pytest.approx(0.1)  # (0 + 1) / 10 warm-up steps
     assert values[9] == pytest.approx(1.0)
     assert max(values) == pytest.approx(1.0)
-    assert all(a >= b - 1e-12 for a, b in zip(values[10:], values[11:]))  # monotone decay
+    assert all(
+        a >= b - 1e-12 for a, b in zip(values[10:], values[11:], strict=False)
+    )  # monotone decay
     assert values[-1] < 0.05
 
 

@@ -16,7 +16,15 @@ def smoke_cache(tmp_path_factory):
 def check_run_outputs(run_dir, proc):
     assert proc.returncode == 0, proc.stdout[-4000:] + "\n" + proc.stderr[-4000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    for key in ("val/iou", "val/boundary_f", "val/mae", "test/iou", "test/boundary_f", "test/mae", "test/loss"):
+    for key in (
+        "val/iou",
+        "val/boundary_f",
+        "val/mae",
+        "test/iou",
+        "test/boundary_f",
+        "test/mae",
+        "test/loss",
+    ):
         assert key in metrics, f"{key} missing from metrics.json: {sorted(metrics)}"
     for key in ("val/iou", "test/iou", "test/boundary_f", "test/mae"):
         assert 0.0 <= metrics[key] <= 1.0, (key, metrics[key])
@@ -46,7 +54,11 @@ def test_smoke_run_with_wandb_offline_and_csv(tmp_path, smoke_cache, monkeypatch
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc: W&B must go offline, not prompt
     run_dir = tmp_path / "run"
     proc = run_train(
-        "experiment=student", "debug=smoke", "logger=many", f"paths.cache_dir={smoke_cache}", run_dir=run_dir
+        "experiment=student",
+        "debug=smoke",
+        "logger=many",
+        f"paths.cache_dir={smoke_cache}",
+        run_dir=run_dir,
     )
     check_run_outputs(run_dir, proc)
     assert list((run_dir / "wandb").glob("offline-run-*")), "no offline W&B run was written"
@@ -55,7 +67,13 @@ def test_smoke_run_with_wandb_offline_and_csv(tmp_path, smoke_cache, monkeypatch
 
 def test_smoke_run_without_logger(tmp_path, smoke_cache):
     run_dir = tmp_path / "run"
-    proc = run_train("experiment=student", "debug=smoke", "logger=none", f"paths.cache_dir={smoke_cache}", run_dir=run_dir)
+    proc = run_train(
+        "experiment=student",
+        "debug=smoke",
+        "logger=none",
+        f"paths.cache_dir={smoke_cache}",
+        run_dir=run_dir,
+    )
     check_run_outputs(run_dir, proc)
     assert not (run_dir / "csv").exists()
 
@@ -64,8 +82,12 @@ def test_smoke_run_without_logger(tmp_path, smoke_cache):
 def test_ddp_sim_two_processes(tmp_path, smoke_cache):
     run_dir = tmp_path / "run"
     proc = run_train(
-        "experiment=student", "debug=smoke", "trainer=ddp_sim", f"paths.cache_dir={smoke_cache}",
-        run_dir=run_dir, timeout=600,
+        "experiment=student",
+        "debug=smoke",
+        "trainer=ddp_sim",
+        f"paths.cache_dir={smoke_cache}",
+        run_dir=run_dir,
+        timeout=600,
     )
     metrics = check_run_outputs(run_dir, proc)
     # 24 training frames, batch 4 per process, 2 processes: each process sees 3 batches per epoch

@@ -18,7 +18,9 @@ FP_COLOUR = np.array([255, 40, 40], dtype=np.float32)  # false positive: red
 FN_COLOUR = np.array([40, 120, 255], dtype=np.float32)  # false negative: blue
 
 
-def overlay(image: np.ndarray, mask: np.ndarray, colour: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+def overlay(
+    image: np.ndarray, mask: np.ndarray, colour: np.ndarray, alpha: float = 0.5
+) -> np.ndarray:
     """Tint ``mask`` pixels of an RGB uint8 image with ``colour`` and draw the mask contour."""
     out = image.astype(np.float32)
     m = mask.astype(bool)
@@ -37,7 +39,9 @@ def error_map(image: np.ndarray, gt: np.ndarray, pred: np.ndarray) -> np.ndarray
     return out.astype(np.uint8)
 
 
-def contact_sheet(images: np.ndarray, masks: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+def contact_sheet(
+    images: np.ndarray, masks: np.ndarray, probs: np.ndarray, threshold: float = 0.5
+) -> np.ndarray:
     """One row per frame: image | ground truth | prediction | errors (FP red, FN blue).
 
     Args:
@@ -52,7 +56,12 @@ def contact_sheet(images: np.ndarray, masks: np.ndarray, probs: np.ndarray, thre
     rows = []
     for image, gt, prob in zip(images, masks, probs, strict=True):
         pred = (prob >= threshold).astype(np.uint8)
-        tiles = [image, overlay(image, gt, GT_COLOUR), overlay(image, pred, PRED_COLOUR), error_map(image, gt, pred)]
+        tiles = [
+            image,
+            overlay(image, gt, GT_COLOUR),
+            overlay(image, pred, PRED_COLOUR),
+            error_map(image, gt, pred),
+        ]
         gap = np.full((image.shape[0], 2, 3), 255, np.uint8)
         rows.append(np.concatenate([t for tile in tiles for t in (tile, gap)][:-1], axis=1))
     hgap = np.full((2, rows[0].shape[1], 3), 255, np.uint8)
@@ -83,7 +92,11 @@ class PreviewContactSheet(L.Callback):
 
     def _samples(self, trainer: L.Trainer) -> list[dict]:
         datamodule = trainer.datamodule
-        dataset = datamodule.dataset("val") if hasattr(datamodule, "dataset") else trainer.val_dataloaders.dataset
+        dataset = (
+            datamodule.dataset("val")
+            if hasattr(datamodule, "dataset")
+            else trainer.val_dataloaders.dataset
+        )
         n = min(self.num_images, len(dataset))
         indices = np.linspace(0, len(dataset) - 1, n).round().astype(int)
         return [dataset[int(i)] for i in indices]
@@ -110,4 +123,6 @@ class PreviewContactSheet(L.Callback):
         cv2.imwrite(str(self.last_path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         for logger in trainer.loggers:
             if hasattr(logger, "log_image"):
-                logger.log_image(key="val/previews", images=[sheet], caption=[name], step=trainer.global_step)
+                logger.log_image(
+                    key="val/previews", images=[sheet], caption=[name], step=trainer.global_step
+                )

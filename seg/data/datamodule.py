@@ -20,6 +20,15 @@ from seg.data.sample import Transform
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+
+
+def single_threaded_worker(worker_id: int) -> None:
+    """DataLoader worker set-up: one OpenCV thread, since training already uses every core."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 DatasetFactory = Callable[..., Dataset]
 
 
@@ -106,6 +115,7 @@ class PortraitDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
+            worker_init_fn=single_threaded_worker if self.num_workers > 0 else None,
         )
 
     def train_dataloader(self) -> DataLoader:
@@ -127,6 +137,8 @@ class PortraitDataModule(L.LightningDataModule):
                 f"{expected[1]} (data.height x data.width). Check the dataset and augment configs."
             )
 
-    def on_before_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict[str, Any]:
+    def on_before_batch_transfer(
+        self, batch: dict[str, Any], dataloader_idx: int
+    ) -> dict[str, Any]:
         self.check_batch(batch)
         return batch

@@ -36,7 +36,9 @@ def _generator_fingerprint() -> str:
     return synthetic.source_fingerprint()
 
 
-def _render_chunk(args: tuple[dict[str, Any], str, int, int]) -> tuple[int, np.ndarray, np.ndarray, list]:
+def _render_chunk(
+    args: tuple[dict[str, Any], str, int, int],
+) -> tuple[int, np.ndarray, np.ndarray, list]:
     params, split, start, stop = args
     import cv2
 
@@ -78,7 +80,9 @@ class SyntheticPortraitDataset(Dataset):
         transform: Transform | None = None,
     ) -> None:
         if length <= 0:
-            raise ValueError(f"SyntheticPortraitDataset: length must be > 0, got {length} ({split}).")
+            raise ValueError(
+                f"SyntheticPortraitDataset: length must be > 0, got {length} ({split})."
+            )
         self.split = split
         self.length = int(length)
         self.params = {
@@ -101,7 +105,12 @@ class SyntheticPortraitDataset(Dataset):
         if self.cache_dir is None:
             return None
         key = json.dumps(
-            {**self.params, "split": self.split, "length": self.length, "code": _generator_fingerprint()},
+            {
+                **self.params,
+                "split": self.split,
+                "length": self.length,
+                "code": _generator_fingerprint(),
+            },
             sort_keys=True,
         )
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
@@ -115,8 +124,12 @@ class SyntheticPortraitDataset(Dataset):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
         h, w = self.params["height"], self.params["width"]
-        log.info("Rendering %d synthetic %s frames (%dx%d) into %s", self.length, self.split, h, w, path)
-        images = np.lib.format.open_memmap(tmp / "images.npy", "w+", np.uint8, (self.length, h, w, 3))
+        log.info(
+            "Rendering %d synthetic %s frames (%dx%d) into %s", self.length, self.split, h, w, path
+        )
+        images = np.lib.format.open_memmap(
+            tmp / "images.npy", "w+", np.uint8, (self.length, h, w, 3)
+        )
         masks = np.lib.format.open_memmap(tmp / "masks.npy", "w+", np.uint8, (self.length, h, w))
         attributes: list[dict[str, str]] = [{}] * self.length
         chunk = max(1, min(64, self.length // (4 * self.workers) or 1))
@@ -138,7 +151,9 @@ class SyntheticPortraitDataset(Dataset):
         masks.flush()
         del images, masks
         (tmp / "attributes.json").write_text(json.dumps(attributes))
-        (tmp / "done").write_text(json.dumps({**self.params, "split": self.split, "length": self.length}))
+        (tmp / "done").write_text(
+            json.dumps({**self.params, "split": self.split, "length": self.length})
+        )
         try:
             tmp.rename(path)
         except OSError:  # another process finished the same split first

@@ -37,7 +37,9 @@ class BCELoss(nn.Module):
             if self.pos_weight is None
             else torch.tensor(self.pos_weight, dtype=logits.dtype, device=logits.device)
         )
-        return F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype), pos_weight=pos_weight)
+        return F.binary_cross_entropy_with_logits(
+            logits, target.to(logits.dtype), pos_weight=pos_weight
+        )
 
 
 class DiceLoss(nn.Module):

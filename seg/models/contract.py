@@ -69,9 +69,7 @@ def check_input_shape(
         )
     h, w = int(x.shape[-2]), int(x.shape[-1])
     if h < min_size or w < min_size:
-        raise ValueError(
-            f"{model_name} needs height and width >= {min_size}; got {h}x{w}."
-        )
+        raise ValueError(f"{model_name} needs height and width >= {min_size}; got {h}x{w}.")
     if multiple > 1 and (h % multiple or w % multiple):
 
         def near(v: int) -> str:

@@ -53,9 +53,9 @@ class StudentNet(nn.Module):
 
     def __init__(
         self,
-        encoder: str = "mobilenetv3_large_100",
+        encoder: str = "mobilenetv3_small_100",
         pretrained: bool = False,
-        decoder_channels: int = 64,
+        decoder_channels: int = 32,
         decoder_depth: int = 1,
         refine_channels: int = 16,
         refine_blocks: int = 2,
