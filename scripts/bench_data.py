@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     lines += [
         "",
-        "Training reads the cached path (`data.train.cache_dir`, on by default): the split is rendered once "
+        "Training reads the cached path (`data.dataset_kwargs.cache_dir`, on by default): the split is rendered once "
         "(in parallel over all cores) and memory-mapped by every later run with the same data settings.",
         "",
     ]

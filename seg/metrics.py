@@ -98,23 +98,23 @@ def per_image_boundary_f(
     return torch.where(both_empty, torch.ones_like(f), f)
 
 
-def segmentation_metrics(prefix: str, band_px: int = 3, threshold: float = 0.5) -> MetricCollection:
-    """The metric set logged for every stage: ``{prefix}iou``, ``{prefix}boundary_f``, ``{prefix}mae``.
+def segmentation_metrics(
+    prefix: str, band_px: int = 3, threshold: float = 0.5, boundary_f: bool = True
+) -> MetricCollection:
+    """The metric set of a stage: ``{prefix}iou``, ``{prefix}boundary_f`` and ``{prefix}mae``.
 
     Args:
         prefix: Key prefix such as ``"val/"``.
         band_px: Boundary F tolerance band.
         threshold: Probability threshold for IoU and boundary F.
+        boundary_f: Include the boundary F-score (left out of training steps, where it costs a
+            noticeable share of a small student's step and val/test report it anyway).
 
     Returns:
         A collection updated with ``(probs, target)``: probabilities and ``{0, 1}`` masks,
         both ``B x 1 x H x W``.
     """
-    return MetricCollection(
-        {
-            "iou": BinaryJaccardIndex(threshold=threshold),
-            "boundary_f": BoundaryFScore(band_px=band_px, threshold=threshold),
-            "mae": MeanAbsoluteError(),
-        },
-        prefix=prefix,
-    )
+    metrics = {"iou": BinaryJaccardIndex(threshold=threshold), "mae": MeanAbsoluteError()}
+    if boundary_f:
+        metrics["boundary_f"] = BoundaryFScore(band_px=band_px, threshold=threshold)
+    return MetricCollection(metrics, prefix=prefix)

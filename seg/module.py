@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,12 +15,15 @@ from seg.losses.criterion import Criterion
 from seg.metrics import segmentation_metrics
 from seg.models.contract import SegOutput
 
+log = logging.getLogger(__name__)
+
 
 class SegModule(L.LightningModule):
     """Supervised training of one network (a student or a teacher) with a weighted loss set.
 
     Logs every loss term separately (``train/loss_bce``, ``train/loss_dice``, ...), the total
-    (``train/loss``), the learning rate, and IoU / boundary F / MAE for every stage.
+    (``train/loss``), the learning rate, IoU and MAE for every stage, and the boundary F-score for
+    validation and test.
 
     Args:
         net: A model returning :class:`~seg.models.contract.SegOutput`.
@@ -58,6 +62,13 @@ class SegModule(L.LightningModule):
         self.test_metrics = segmentation_metrics("test/", band_px=boundary_px, threshold=threshold)
         if channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
+        reads_edges = any(term.pred == "edge_logits" for term in criterion.terms.values())
+        if getattr(net, "edge_head", None) is not None and not reads_edges:
+            log.warning(
+                "The network has an edge head but no loss term reads edge_logits: the head stays "
+                "untrained and DDP will stop on its unused parameters. Add an edge loss term or set "
+                "model.edge_head=false."
+            )
 
     def forward(self, image: Tensor) -> SegOutput:
         if self.channels_last:

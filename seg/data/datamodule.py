@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import cv2
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -21,12 +22,6 @@ log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 
-
-def single_threaded_worker(worker_id: int) -> None:
-    """DataLoader worker set-up: one OpenCV thread, since training already uses every core."""
-    import cv2
-
-    cv2.setNumThreads(1)
 
 
 DatasetFactory = Callable[..., Dataset]
@@ -77,6 +72,10 @@ class PortraitDataModule(L.LightningDataModule):
         self.pin_memory = pin_memory
         self.transforms = {"train": train_transform, "val": eval_transform, "test": eval_transform}
         self.dataset_kwargs = dict(dataset_kwargs or {})
+        # One OpenCV thread, set here in the parent before any DataLoader worker is forked: the
+        # workers already use the cores, and an OpenCV thread pool created in the parent deadlocks
+        # a forked worker that touches it (seen as a hang at the start of validation).
+        cv2.setNumThreads(1)
         self.datasets: dict[str, Dataset] = {}
 
     def _build(self, split: str) -> Dataset:
@@ -115,7 +114,6 @@ class PortraitDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
-            worker_init_fn=single_threaded_worker if self.num_workers > 0 else None,
         )
 
     def train_dataloader(self) -> DataLoader:
