@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 
 
-
 DatasetFactory = Callable[..., Dataset]
 
 

@@ -9,6 +9,7 @@ anew instead of reusing stale frames.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -32,7 +33,9 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_FRAMES = 256  # below this, starting worker processes costs more than it saves
 
 
+@functools.cache
 def _generator_fingerprint() -> str:
+    """Hash of the generator's source, read once per process."""
     return synthetic.source_fingerprint()
 
 

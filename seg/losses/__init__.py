@@ -5,6 +5,16 @@ The wiring (which model output feeds which loss, with which weight) lives only i
 """
 
 from seg.losses.criterion import Criterion, LossTerm
+from seg.losses.distill import AffinityKD, AttentionKD, PixelwiseKD
 from seg.losses.segmentation import BCELoss, DiceLoss, FocalLoss
 
-__all__ = ["BCELoss", "Criterion", "DiceLoss", "FocalLoss", "LossTerm"]
+__all__ = [
+    "AffinityKD",
+    "AttentionKD",
+    "BCELoss",
+    "Criterion",
+    "DiceLoss",
+    "FocalLoss",
+    "LossTerm",
+    "PixelwiseKD",
+]
