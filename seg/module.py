@@ -56,7 +56,7 @@ class SegModule(L.LightningModule):
         self.scheduler_factory = scheduler
         self.channels_last = channels_last
         self.train_metrics = segmentation_metrics(
-            "train/", band_px=boundary_px, threshold=threshold
+            "train/", band_px=boundary_px, threshold=threshold, boundary_f=False
         )
         self.val_metrics = segmentation_metrics("val/", band_px=boundary_px, threshold=threshold)
         self.test_metrics = segmentation_metrics("test/", band_px=boundary_px, threshold=threshold)

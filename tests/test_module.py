@@ -45,3 +45,11 @@ def test_channels_last_forward_matches_contiguous():
         channels_last=True,
     ).eval()
     assert torch.allclose(module_cl(x).logits, reference, atol=1e-5)
+
+
+def test_boundary_f_is_computed_for_val_and_test_only():
+    module = make_module(False, {"bce": LossTerm(BCELoss())})
+    assert set(module.train_metrics.keys()) == {"train/iou", "train/mae"}
+    for stage in ("val", "test"):
+        keys = set(getattr(module, f"{stage}_metrics").keys())
+        assert keys == {f"{stage}/iou", f"{stage}/mae", f"{stage}/boundary_f"}

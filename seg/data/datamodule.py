@@ -21,8 +21,6 @@ from seg.data.sample import Transform
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
-
-
 DatasetFactory = Callable[..., Dataset]
 
 

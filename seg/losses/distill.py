@@ -58,10 +58,9 @@ class PixelwiseKD(nn.Module):
         return kl.mean() * t * t
 
 
-def attention_map(features: Tensor, p: float = 2.0) -> Tensor:
-    """Spatial attention ``sum_c |F_c|^p``, flattened and L2-normalised per image: ``B x HW``."""
-    attention = features.abs().pow(p).sum(1)
-    return F.normalize(attention.flatten(1), dim=1)
+def spatial_attention(features: Tensor, p: float = 2.0) -> Tensor:
+    """Spatial attention ``sum_c |F_c|^p`` of a ``B x C x H x W`` map: ``B x 1 x H x W``."""
+    return features.abs().pow(p).sum(1, keepdim=True)
 
 
 class AttentionKD(nn.Module):
@@ -81,10 +80,8 @@ class AttentionKD(nn.Module):
         self.p = p
 
     def forward(self, student_features: Tensor, teacher_features: Tensor) -> Tensor:
-        teacher_features = teacher_features.detach()
-        s = student_features.abs().pow(self.p).sum(1, keepdim=True)
-        t = teacher_features.abs().pow(self.p).sum(1, keepdim=True)
-        s = _resize_like(s, t)
+        t = spatial_attention(teacher_features.detach(), self.p)
+        s = _resize_like(spatial_attention(student_features, self.p), t)
         s = F.normalize(s.flatten(1), dim=1)
         t = F.normalize(t.flatten(1), dim=1)
         return (s - t).pow(2).sum(1).mean()
