@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install train teacher student test test-all lint format bench-data clean
+.PHONY: help install train teacher student test test-all lint format bench-data bench-losses evidence clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -24,8 +24,8 @@ install:  ## create .venv and install seg with its dev extras
 	@rm -f $(STAMP)
 	@$(MAKE) --no-print-directory $(STAMP)
 
-train: $(STAMP)  ## the main job on the built-in data (extra Hydra overrides: ARGS="...")
-	$(BIN)/python train.py experiment=student $(ARGS)
+train: $(STAMP)  ## the main job: teacher (trained once, cached) -> attention-distilled student (ARGS="...")
+	$(BIN)/python train.py experiment=attn_distill $(ARGS)
 
 teacher: $(STAMP)  ## train the teacher alone
 	$(BIN)/python train.py experiment=teacher $(ARGS)
@@ -51,8 +51,14 @@ format: $(STAMP)  ## ruff autofix + format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench-losses: $(STAMP)  ## time and memory of each KD/aux loss term -> docs/loss_benchmark.md
+	$(BIN)/python scripts/bench_losses.py $(ARGS)
+
+evidence: $(STAMP)  ## distillation evidence: 5 variants x 3 seeds, then a mean ± std table (hours on CPU)
+	PY=$(BIN)/python bash scripts/distill_evidence.sh
+
 bench-data: $(STAMP)  ## data pipeline frames/s -> docs/data_pipeline.md
 	$(BIN)/python scripts/bench_data.py
 
-clean:  ## remove caches and run outputs (keeps .venv)
-	rm -rf logs outputs multirun data/cache .pytest_cache .ruff_cache
+clean:  ## remove caches, cached teachers and run outputs (keeps .venv)
+	rm -rf logs outputs multirun data/cache checkpoints .pytest_cache .ruff_cache

@@ -12,7 +12,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
+from seg.config import register_resolvers
+
 os.environ.setdefault("PROJECT_ROOT", str(Path(__file__).resolve().parent))
+register_resolvers()
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")

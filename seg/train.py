@@ -13,6 +13,9 @@ import lightning as L
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from seg.models.weights import save_model
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +48,54 @@ def build_datamodule(cfg: DictConfig) -> L.LightningDataModule:
     return instantiate(cfg.data, train_transform=train_tf, eval_transform=eval_tf)
 
 
-def build_module(cfg: DictConfig) -> L.LightningModule:
-    """The LightningModule of ``cfg.module`` with its network, losses and optimizer."""
+def build_module(cfg: DictConfig, teacher: nn.Module | None = None) -> L.LightningModule:
+    """The LightningModule of ``cfg.module`` with its network, losses, optimizer and teacher.
+
+    Args:
+        cfg: The composed run config.
+        teacher: The distillation teacher (see :func:`seg.distill.resolve_teacher` for offline
+            mode); in online mode None builds a fresh one from ``teacher.model``.
+    """
+    mode = cfg.teacher.get("mode", "none")
+    extra: dict[str, Any] = {}
+    if mode == "online":
+        if teacher is None:
+            teacher = instantiate(cfg.teacher.model)
+        extra.update(
+            teacher_criterion=instantiate(cfg.teacher.loss), teacher_lr=cfg.teacher.get("lr")
+        )
+    if mode != "none":
+        extra.update(
+            teacher=teacher,
+            distill_mode=mode,
+            teacher_autocast=cfg.teacher.get("autocast", True),
+        )
     return instantiate(
         cfg.module,
         net=instantiate(cfg.model),
         criterion=instantiate(cfg.loss),
         optimizer=instantiate(cfg.optim.optimizer),
         scheduler=instantiate(cfg.optim.scheduler) if cfg.optim.get("scheduler") else None,
+        model_config=OmegaConf.to_container(cfg.model, resolve=True),
+        _recursive_=False,  # model_config stays a plain dict (it has a _target_ of its own)
+        _convert_="all",
+        **extra,
     )
+
+
+def get_teacher(cfg: DictConfig) -> tuple[nn.Module | None, dict[str, Any]]:
+    """The run's teacher: None without distillation; for online mode, only a given checkpoint."""
+    mode = cfg.teacher.get("mode", "none")
+    if mode not in ("none", "offline", "online"):
+        raise ValueError(f"teacher.mode must be none, offline or online; got '{mode}'.")
+    if mode == "none" or (mode == "online" and not cfg.teacher.get("checkpoint")):
+        return None, {}
+    from seg.distill import resolve_teacher
+
+    teacher, info = resolve_teacher(cfg)
+    if mode == "online":
+        teacher.train().requires_grad_(True)  # it learns in this run
+    return teacher, info
 
 
 def _floats(results: list[dict[str, Any]]) -> dict[str, float]:
@@ -65,20 +107,21 @@ def _floats(results: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
+def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
     """Run one training job described by a composed config.
 
     Returns:
-        The final metrics (validation and test of the best checkpoint), also written to
-        ``<run dir>/metrics.json``.
+        The final metrics (validation and test of the best checkpoint, also written to
+        ``<run dir>/metrics.json``) and the module holding the best weights.
     """
     route_lightning_logs_through_hydra()
     output_dir = Path(cfg.paths.output_dir)
+    teacher, teacher_info = get_teacher(cfg)  # may train and cache a teacher: before seeding
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
     datamodule = build_datamodule(cfg)
-    module = build_module(cfg)
+    module = build_module(cfg, teacher)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_dict(cfg.get("logger"), "logger")
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
@@ -105,19 +148,54 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics["time/fit_s"] = round(fit_time, 2)
     metrics["trainer/epochs"] = float(trainer.current_epoch)
     metrics["trainer/steps"] = float(trainer.global_step)
+    for key in ("test/iou", "test/boundary_f", "val/iou"):
+        value = (teacher_info.get("metrics") or {}).get(key)
+        if value is not None:  # the offline teacher's own scores, for comparison
+            metrics[f"teacher/{key}"] = float(value)
 
     if trainer.is_global_zero:
         output_dir.mkdir(parents=True, exist_ok=True)
         (output_dir / "metrics.json").write_text(
             json.dumps(metrics, indent=2, sort_keys=True) + "\n"
         )
-        summary = ", ".join(
-            f"{k}={metrics[k]:.4f}"
-            for k in ("test/iou", "test/boundary_f", "val/iou")
-            if k in metrics
-        )
+        weights = None
+        if cfg.get("export_weights"):
+            weights = save_model(
+                output_dir / cfg.export_weights,
+                module.net,
+                OmegaConf.to_container(cfg.model, resolve=True),
+                metadata={
+                    "metrics": metrics,
+                    "input_size": [int(cfg.data.height), int(cfg.data.width)],
+                    "task_name": str(cfg.task_name),
+                    "teacher": teacher_info.get("path"),
+                },
+            )
         log.info("Best checkpoint: %s", best)
+        summary = _summary(metrics)
         log.info("Final metrics: %s", summary)
         log.info("Run dir: %s", output_dir.resolve())
-        print(f"\nRun dir: {output_dir.resolve()}\n{summary}  (fit {fit_time:.0f} s)")
-    return metrics
+        if cfg.get(
+            "print_summary", True
+        ):  # off for the teacher-cache run inside a distillation run
+            print(f"\nRun dir: {output_dir.resolve()}\n{summary}  (fit {fit_time:.0f} s)")
+            if weights is not None:
+                print(f"Weights: {weights}  (load with seg.models.load_model)")
+    return metrics, module
+
+
+def _summary(metrics: dict[str, float]) -> str:
+    parts = []
+    for key in ("test/iou", "test/boundary_f", "val/iou"):
+        if key not in metrics:
+            continue
+        stage, name = key.split("/")
+        teacher = metrics.get(f"teacher/{key}", metrics.get(f"{stage}/teacher_{name}"))
+        extra = f" (teacher {teacher:.4f})" if teacher is not None else ""
+        parts.append(f"{key}={metrics[key]:.4f}{extra}")
+    return ", ".join(parts)
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Run one training job (see :func:`run`) and return its final metrics."""
+    return run(cfg)[0]

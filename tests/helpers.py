@@ -11,8 +11,11 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
+from seg.config import register_resolvers
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
+register_resolvers()
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 
 

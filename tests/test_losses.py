@@ -3,7 +3,15 @@ import math
 import pytest
 import torch
 
-from seg.losses import BCELoss, Criterion, DiceLoss, FocalLoss, LossTerm
+from seg.losses import (
+    AttentionKD,
+    BCELoss,
+    Criterion,
+    DiceLoss,
+    FeatureKDTerm,
+    FocalLoss,
+    LossTerm,
+)
 from seg.models.contract import SegOutput
 
 
@@ -73,7 +81,7 @@ def test_criterion_weights_logs_each_term_and_skips_zero_weight():
             "dice": LossTerm(DiceLoss(smooth=0.0), weight=0.0),
         }
     )
-    losses = crit(out, batch)
+    losses = crit({"student": out, "batch": batch})
     assert set(losses) == {"loss_bce", "loss"}
     assert losses["loss_bce"].item() == pytest.approx(2 * math.log(2), rel=1e-6)
     assert losses["loss"].item() == pytest.approx(losses["loss_bce"].item())
@@ -82,12 +90,42 @@ def test_criterion_weights_logs_each_term_and_skips_zero_weight():
 def test_criterion_errors_name_the_missing_piece():
     out = SegOutput(logits=torch.zeros(1, 1, 2, 2), edge_logits=None)
     with pytest.raises(ValueError, match="edge_logits"):
-        Criterion({"edge": LossTerm(BCELoss(), pred="edge_logits", target="edge")})(
-            out, {"edge": torch.zeros(1, 1, 2, 2)}
+        Criterion({"edge": LossTerm(BCELoss(), pred="student.edge_logits", target="batch.edge")})(
+            {"student": out, "batch": {"edge": torch.zeros(1, 1, 2, 2)}}
         )
-    with pytest.raises(KeyError, match="edge"):
-        Criterion({"bce": LossTerm(BCELoss(), target="edge")})(
-            out, {"mask": torch.zeros(1, 1, 2, 2)}
+    with pytest.raises(KeyError, match="no entry 'edge'"):
+        Criterion({"bce": LossTerm(BCELoss(), target="batch.edge")})(
+            {"student": out, "batch": {"mask": torch.zeros(1, 1, 2, 2)}}
+        )
+    with pytest.raises(KeyError, match="teacher=offline"):
+        Criterion({"kd": LossTerm(BCELoss(), target="teacher.logits")})(
+            {"student": out, "batch": {}}
         )
     with pytest.raises(ValueError, match="at least one"):
         Criterion({"bce": LossTerm(BCELoss(), weight=0.0)})
+    with pytest.raises(ValueError, match="<source>.<field>"):
+        LossTerm(BCELoss(), pred="logits")
+    with pytest.raises(ValueError, match="perturbation"):
+        Criterion({"t": LossTerm(BCELoss(), pred="perturbed.logits", target="warped.logits")})
+
+
+def test_feature_kd_term_pairs_by_stride_with_a_weight_each():
+    torch.manual_seed(0)
+    student = {s: torch.randn(2, 8, 64 // s, 64 // s, requires_grad=True) for s in (4, 8, 16)}
+    teacher = {s: torch.randn(2, 32, 64 // s, 64 // s) for s in (4, 8, 16, 32)}
+    sources = {
+        "student": SegOutput(torch.zeros(2, 1, 64, 64), features=student),
+        "teacher": SegOutput(torch.zeros(2, 1, 64, 64), features=teacher),
+    }
+    at = AttentionKD()
+    term = FeatureKDTerm(at, strides={"4": 0.0, "8": 2.0, "16": 1.0}, weight=0.5)
+    assert term.strides == {8: 2.0, 16: 1.0}  # zero-weight strides are skipped; keys become ints
+    expected = 0.5 * (2 * at(student[8], teacher[8]) + at(student[16], teacher[16]))
+    value = term(sources)
+    assert value.item() == pytest.approx(expected.item(), rel=1e-6)
+    value.backward()
+    assert student[4].grad is None and student[8].grad.abs().sum() > 0
+    with pytest.raises(KeyError, match="stride 32: the student has strides \\[4, 8, 16\\]"):
+        FeatureKDTerm(at, strides={32: 1.0})(sources)
+    with pytest.raises(ValueError, match="at least one weight > 0"):
+        FeatureKDTerm(at, strides={8: 0.0})

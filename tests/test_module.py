@@ -27,7 +27,7 @@ def test_untrained_edge_head_is_reported(caplog):
             True,
             {
                 "bce": LossTerm(BCELoss()),
-                "edge": LossTerm(BCELoss(), pred="edge_logits", target="edge"),
+                "edge": LossTerm(BCELoss(), pred="student.edge_logits", target="batch.edge"),
             },
         )
     assert "edge head" not in caplog.text

@@ -4,8 +4,10 @@ import csv
 import json
 
 import pytest
+import torch
 
-from helpers import EXPERIMENTS, run_train
+from helpers import EXPERIMENTS, compose_cfg, run_train
+from seg.models import load_model
 
 
 @pytest.fixture(scope="session")
@@ -43,11 +45,49 @@ def test_experiment_smoke_run(experiment, tmp_path, smoke_cache):
     proc = run_train(
         f"experiment={experiment}", "debug=smoke", f"paths.cache_dir={smoke_cache}", run_dir=run_dir
     )
-    check_run_outputs(run_dir, proc)
+    metrics = check_run_outputs(run_dir, proc)
+    cfg = compose_cfg(f"experiment={experiment}", "debug=smoke", output_dir=run_dir)
     with open(run_dir / "csv" / "metrics.csv") as f:
         columns = next(csv.reader(f))
-    for column in ("train/loss_step", "train/loss_bce_step", "train/lr", "val/iou", "test/iou"):
+    # every loss term of the experiment is logged on its own, plus the total and the LR
+    expected = [f"train/loss_{name}_step" for name in cfg.loss.terms]
+    expected += ["train/loss_step", "train/lr", "val/iou", "test/iou"]
+    if cfg.teacher.mode == "online":
+        expected += ["val/teacher_iou", "test/teacher_iou", "train/teacher_loss_step"]
+    for column in expected:
         assert column in columns, f"{column} not logged; columns: {columns}"
+    if cfg.teacher.mode == "offline":  # the cached teacher's own scores are reported alongside
+        assert 0.0 <= metrics["teacher/test/iou"] <= 1.0
+        assert "(teacher " in proc.stdout
+    weights = run_dir / cfg.export_weights
+    net = load_model(weights)
+    assert type(net).__name__ == cfg.model._target_.rsplit(".", 1)[-1]
+    assert all(not k.startswith("teacher") for k in torch.load(weights)["state_dict"])
+
+
+def test_teacher_is_trained_once_then_reused(tmp_path, smoke_cache, monkeypatch):
+    monkeypatch.setenv("SEG_TEACHER_CACHE", str(tmp_path / "teachers"))
+    first = run_train(
+        "experiment=attn_distill",
+        "debug=smoke",
+        f"paths.cache_dir={smoke_cache}",
+        run_dir=tmp_path / "first",
+    )
+    check_run_outputs(tmp_path / "first", first)
+    assert "training one now" in first.stdout + first.stderr
+    (cached,) = (tmp_path / "teachers").glob("teacher-Unet-tu-resnet18-*/teacher.pt")
+    stamp = cached.stat().st_mtime_ns
+    second = run_train(
+        "experiment=pixel_distill",
+        "debug=smoke",
+        f"paths.cache_dir={smoke_cache}",
+        run_dir=tmp_path / "second",
+    )
+    check_run_outputs(tmp_path / "second", second)
+    log = second.stdout + second.stderr
+    assert "Teacher cache hit" in log and "training one now" not in log
+    assert cached.stat().st_mtime_ns == stamp
+    assert len(list((tmp_path / "teachers").iterdir())) == 1  # no partial entries left
 
 
 def test_smoke_run_with_wandb_offline_and_csv(tmp_path, smoke_cache, monkeypatch):
@@ -79,10 +119,13 @@ def test_smoke_run_without_logger(tmp_path, smoke_cache):
 
 
 @pytest.mark.slow
-def test_ddp_sim_two_processes(tmp_path, smoke_cache):
+@pytest.mark.parametrize("experiment", ["student", "attn_distill"])
+def test_ddp_sim_two_processes(experiment, tmp_path, smoke_cache, monkeypatch):
+    # attn_distill also trains its teacher under DDP first (a fresh cache), then the student
+    monkeypatch.setenv("SEG_TEACHER_CACHE", str(tmp_path / "teachers"))
     run_dir = tmp_path / "run"
     proc = run_train(
-        "experiment=student",
+        f"experiment={experiment}",
         "debug=smoke",
         "trainer=ddp_sim",
         f"paths.cache_dir={smoke_cache}",
@@ -92,3 +135,4 @@ def test_ddp_sim_two_processes(tmp_path, smoke_cache):
     metrics = check_run_outputs(run_dir, proc)
     # 24 training frames, batch 4 per process, 2 processes: each process sees 3 batches per epoch
     assert metrics["trainer/steps"] == 3
+    assert (run_dir / "student.pt").is_file()

@@ -131,6 +131,21 @@ class PortraitDataModule(L.LightningDataModule):
                 f"Batch images are {tuple(image.shape)}, expected B x 3 x {expected[0]} x "
                 f"{expected[1]} (data.height x data.width). Check the dataset and augment configs."
             )
+        # Pairs of consecutive video frames (e.g. SyntheticPortraitDataset(pairs=True)): the
+        # previous frame must line up with the frame, pixel for pixel.
+        if "previous_mask" in batch and "previous_image" not in batch:
+            raise ValueError("Batch has 'previous_mask' but no 'previous_image'.")
+        for key, like in (("previous_image", "image"), ("previous_mask", "mask")):
+            if key not in batch:
+                continue
+            value, ref = batch[key], batch.get(like)
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"Batch '{key}' must be a tensor, got {type(value).__name__}.")
+            if isinstance(ref, torch.Tensor) and value.shape != ref.shape:
+                raise ValueError(
+                    f"Batch '{key}' is {tuple(value.shape)} but '{like}' is {tuple(ref.shape)}; "
+                    "the previous frame must have the frame's shape (check the dataset's pairs)."
+                )
 
     def on_before_batch_transfer(
         self, batch: dict[str, Any], dataloader_idx: int

@@ -12,7 +12,11 @@ Transform = Callable[..., dict[str, Any]]
 
 
 def make_sample(
-    image: np.ndarray, mask: np.ndarray, index: int, transform: Transform | None = None
+    image: np.ndarray,
+    mask: np.ndarray,
+    index: int,
+    transform: Transform | None = None,
+    previous: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Apply an albumentations transform and convert to tensors.
 
@@ -21,13 +25,52 @@ def make_sample(
         mask: ``H x W`` uint8 in ``{0, 1}``.
         index: Sample index in its dataset (kept in the batch for previews and badcase mining).
         transform: An albumentations pipeline called as ``transform(image=..., mask=...)``, or None.
+            With ``previous`` it is called as ``transform(image=..., mask=..., previous_image=...,
+            previous_mask=...)`` and must transform the four alike (an albumentations ``Compose``
+            with those two keys as additional ``image``/``mask`` targets) and return all four.
+        previous: ``(image, mask)`` of the previous video frame (same formats), or None.
 
     Returns:
-        ``{"image": 3 x H x W float32 in [0, 1], "mask": 1 x H x W float32 in {0, 1}, "index": int}``.
+        ``{"image": 3 x H x W float32 in [0, 1], "mask": 1 x H x W float32 in {0, 1}, "index": int}``,
+        plus ``previous_image`` (``3 x H x W``) and ``previous_mask`` (``1 x H x W``), same
+        formats, when ``previous`` is given.
+
+    Raises:
+        ValueError: When the previous frame's shape differs from the frame's, or the transform does
+            not return the previous frame.
     """
+    if previous is not None:
+        previous_image, previous_mask = previous
+        if previous_image.shape != image.shape or previous_mask.shape != mask.shape:
+            raise ValueError(
+                f"make_sample: previous frame {previous_image.shape}/{previous_mask.shape} does "
+                f"not match the frame {image.shape}/{mask.shape} (sample {index})."
+            )
     if transform is not None:
-        out = transform(image=image, mask=mask)
+        if previous is None:
+            out = transform(image=image, mask=mask)
+        else:
+            out = transform(
+                image=image, mask=mask, previous_image=previous_image, previous_mask=previous_mask
+            )
+            if "previous_image" not in out or "previous_mask" not in out:
+                raise ValueError(
+                    "make_sample: the transform did not return 'previous_image' and "
+                    "'previous_mask'; register them as additional targets "
+                    "(albumentations Compose.add_targets)."
+                )
+            previous_image, previous_mask = out["previous_image"], out["previous_mask"]
         image, mask = out["image"], out["mask"]
-    image_t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
-    mask_t = torch.from_numpy(np.ascontiguousarray(mask)).unsqueeze(0).float()
-    return {"image": image_t, "mask": mask_t, "index": index}
+    sample = {"image": _image_tensor(image), "mask": _mask_tensor(mask), "index": index}
+    if previous is not None:
+        sample["previous_image"] = _image_tensor(previous_image)
+        sample["previous_mask"] = _mask_tensor(previous_mask)
+    return sample
+
+
+def _image_tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+
+
+def _mask_tensor(mask: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(mask)).unsqueeze(0).float()

@@ -5,6 +5,13 @@ rendered once (in parallel) into ``.npy`` files and memory-mapped afterwards, so
 the student run and every later run with the same data settings share one rendering. The cache key
 covers every generation parameter and the generator's source code, so a change to either renders
 anew instead of reusing stale frames.
+
+With ``pairs=True`` every sample is two consecutive frames of a short synthetic clip (smooth person
+and camera motion, :meth:`SyntheticPortraitGenerator.clip`): the second frame is ``image``/``mask``,
+the first ``previous_image``/``previous_mask``, for temporal-consistency losses that read
+``previous.*``. One random augmentation is drawn per sample and applied to both frames alike, so
+augmentation never looks like motion. Pair caches have their own key (``"pairs": true``) and store
+both frames; single-frame cache keys are unchanged.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ from seg.data.synthetic import SyntheticPortraitGenerator
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN_FRAMES = 256  # below this, starting worker processes costs more than it saves
+# How the previous frame of a pair is augmented: as another image/mask of the same sample, so
+# albumentations applies the very same random parameters to both frames.
+PAIR_TARGETS = {"previous_image": "image", "previous_mask": "mask"}
 
 
 @functools.cache
@@ -40,13 +50,19 @@ def _generator_fingerprint() -> str:
 
 
 def _render_chunk(
-    args: tuple[dict[str, Any], str, int, int],
+    args: tuple[dict[str, Any], str, int, int, bool],
 ) -> tuple[int, np.ndarray, np.ndarray, list]:
-    params, split, start, stop = args
+    """Render samples ``start:stop``: frames (``N x H x W``) or pairs (``N x 2 x H x W``)."""
+    params, split, start, stop, pairs = args
     import cv2
 
     cv2.setNumThreads(1)
     gen = SyntheticPortraitGenerator(**params)
+    if pairs:
+        clips = [gen.clip(split, i, 2) for i in range(start, stop)]
+        images = np.stack([c.images for c in clips])
+        masks = np.stack([c.masks for c in clips])
+        return start, images, masks, [c.attributes for c in clips]
     samples = [gen.frame(split, i) for i in range(start, stop)]
     images = np.stack([s.image for s in samples])
     masks = np.stack([s.mask for s in samples])
@@ -66,7 +82,13 @@ class SyntheticPortraitDataset(Dataset):
         supersample: Anti-aliasing factor of the renderer.
         cache_dir: Folder for rendered splits; ``None`` renders every frame on the fly.
         workers: Processes used to fill the cache (default: all cores).
-        transform: Albumentations pipeline applied to ``(image, mask)``.
+        transform: Albumentations pipeline applied to ``(image, mask)``. With ``pairs``, an
+            albumentations ``Compose`` gets ``previous_image``/``previous_mask`` registered as
+            additional targets (in place), so both frames get the same random transform; any other
+            callable must accept and return those two keys itself.
+        pairs: Yield pairs of consecutive clip frames: sample ``i`` is the 2-frame clip ``i``
+            (deterministic) with frame 1 as ``image``/``mask`` and frame 0 as
+            ``previous_image``/``previous_mask``. A different stream of scenes than single frames.
     """
 
     def __init__(
@@ -81,6 +103,7 @@ class SyntheticPortraitDataset(Dataset):
         cache_dir: str | os.PathLike | None = None,
         workers: int | None = None,
         transform: Transform | None = None,
+        pairs: bool = False,
     ) -> None:
         if length <= 0:
             raise ValueError(
@@ -95,11 +118,14 @@ class SyntheticPortraitDataset(Dataset):
             "supersample": int(supersample),
             "difficulty": float(difficulty),
         }
+        self.pairs = bool(pairs)
         self.generator = SyntheticPortraitGenerator(**self.params)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.cache_path = self._cache_path()
         self.workers = workers or os.cpu_count() or 1
         self.transform = transform
+        if self.pairs and transform is not None and hasattr(transform, "add_targets"):
+            transform.add_targets(PAIR_TARGETS)
         self._images: np.ndarray | None = None
         self._masks: np.ndarray | None = None
 
@@ -107,17 +133,18 @@ class SyntheticPortraitDataset(Dataset):
         """Folder holding this split's rendered frames (None without a cache)."""
         if self.cache_dir is None:
             return None
-        key = json.dumps(
-            {
-                **self.params,
-                "split": self.split,
-                "length": self.length,
-                "code": _generator_fingerprint(),
-            },
-            sort_keys=True,
-        )
+        fields = {
+            **self.params,
+            "split": self.split,
+            "length": self.length,
+            "code": _generator_fingerprint(),
+        }
+        if self.pairs:  # only then: single-frame keys (and their caches) stay as they were
+            fields["pairs"] = True
+        key = json.dumps(fields, sort_keys=True)
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-        return self.cache_dir / "synthetic" / f"{self.split}-{self.length}-{digest}"
+        kind = "pairs-" if self.pairs else ""
+        return self.cache_dir / "synthetic" / f"{kind}{self.split}-{self.length}-{digest}"
 
     def prepare(self) -> None:
         """Render the split into the cache if it is not there yet (no-op without a cache)."""
@@ -127,17 +154,23 @@ class SyntheticPortraitDataset(Dataset):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
         h, w = self.params["height"], self.params["width"]
+        what = "frame pairs" if self.pairs else "frames"
         log.info(
-            "Rendering %d synthetic %s frames (%dx%d) into %s", self.length, self.split, h, w, path
+            "Rendering %d synthetic %s %s (%dx%d) into %s",
+            self.length,
+            self.split,
+            what,
+            h,
+            w,
+            path,
         )
-        images = np.lib.format.open_memmap(
-            tmp / "images.npy", "w+", np.uint8, (self.length, h, w, 3)
-        )
-        masks = np.lib.format.open_memmap(tmp / "masks.npy", "w+", np.uint8, (self.length, h, w))
+        frames = (self.length, 2) if self.pairs else (self.length,)
+        images = np.lib.format.open_memmap(tmp / "images.npy", "w+", np.uint8, (*frames, h, w, 3))
+        masks = np.lib.format.open_memmap(tmp / "masks.npy", "w+", np.uint8, (*frames, h, w))
         attributes: list[dict[str, str]] = [{}] * self.length
         chunk = max(1, min(64, self.length // (4 * self.workers) or 1))
         jobs = [
-            (self.params, self.split, s, min(s + chunk, self.length))
+            (self.params, self.split, s, min(s + chunk, self.length), self.pairs)
             for s in range(0, self.length, chunk)
         ]
         # A pool only from a non-daemonic process (DataLoader workers cannot have children), and
@@ -154,9 +187,10 @@ class SyntheticPortraitDataset(Dataset):
         masks.flush()
         del images, masks
         (tmp / "attributes.json").write_text(json.dumps(attributes))
-        (tmp / "done").write_text(
-            json.dumps({**self.params, "split": self.split, "length": self.length})
-        )
+        done = {**self.params, "split": self.split, "length": self.length}
+        if self.pairs:
+            done["pairs"] = True
+        (tmp / "done").write_text(json.dumps(done))
         try:
             tmp.rename(path)
         except OSError:  # another process finished the same split first
@@ -183,12 +217,15 @@ class SyntheticPortraitDataset(Dataset):
         if path is not None:
             self.prepare()
             return json.loads((path / "attributes.json").read_text())
+        if self.pairs:
+            return [self.generator.clip(self.split, i, 2).attributes for i in range(self.length)]
         return [self.generator.frame(self.split, i).attributes for i in range(self.length)]
 
     def raw(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """The untransformed ``(image, mask)`` of one frame."""
-        if not 0 <= index < self.length:
-            raise IndexError(f"index {index} out of range for {self.split} split of {self.length}")
+        """The untransformed ``(image, mask)`` of one frame (with ``pairs``: the later frame)."""
+        if self.pairs:
+            return self.raw_pair(index)[2:]
+        self._check_index(index)
         if self.cache_path is not None and self._images is None:
             self._load()
         if self._images is not None:
@@ -196,10 +233,33 @@ class SyntheticPortraitDataset(Dataset):
         sample = self.generator.frame(self.split, index)
         return sample.image, sample.mask
 
+    def raw_pair(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The untransformed ``(previous_image, previous_mask, image, mask)`` of one pair."""
+        if not self.pairs:
+            raise ValueError("raw_pair needs a dataset built with pairs=True.")
+        self._check_index(index)
+        if self.cache_path is not None and self._images is None:
+            self._load()
+        if self._images is not None:
+            images, masks = np.array(self._images[index]), np.array(self._masks[index])
+        else:
+            clip = self.generator.clip(self.split, index, 2)
+            images, masks = clip.images, clip.masks
+        return images[0], masks[0], images[1], masks[1]
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < self.length:
+            raise IndexError(f"index {index} out of range for {self.split} split of {self.length}")
+
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        if self.pairs:
+            previous_image, previous_mask, image, mask = self.raw_pair(index)
+            return make_sample(
+                image, mask, index, self.transform, previous=(previous_image, previous_mask)
+            )
         image, mask = self.raw(index)
         return make_sample(image, mask, index, self.transform)
 

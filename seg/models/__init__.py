@@ -9,6 +9,7 @@ from seg.models.refine import RefineModule
 from seg.models.student import StudentNet
 from seg.models.summary import ModelSummary, describe
 from seg.models.teacher import SmpTeacher
+from seg.models.weights import load_model, save_model
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -24,5 +25,7 @@ __all__ = [
     "check_input_shape",
     "create_backbone",
     "describe",
+    "load_model",
+    "save_model",
     "timm_mean_std",
 ]

@@ -43,6 +43,26 @@ class SegOutput:
         return torch.sigmoid(self.logits)
 
 
+def detach_output(out: SegOutput) -> SegOutput:
+    """A copy of ``out`` with every tensor detached (a teacher's output used as a target)."""
+    return SegOutput(
+        logits=out.logits.detach(),
+        edge_logits=None if out.edge_logits is None else out.edge_logits.detach(),
+        features={s: f.detach() for s, f in out.features.items()},
+    )
+
+
+def float_output(out: SegOutput) -> SegOutput:
+    """``out`` with every tensor in float32 (outputs of a bfloat16-autocast forward)."""
+    if out.logits.dtype == torch.float32:
+        return out
+    return SegOutput(
+        logits=out.logits.float(),
+        edge_logits=None if out.edge_logits is None else out.edge_logits.float(),
+        features={s: f.float() for s, f in out.features.items()},
+    )
+
+
 def check_input_shape(
     x: Tensor,
     *,

@@ -1,0 +1,180 @@
+"""Get the teacher of a distillation run: from ``teacher.checkpoint``, or trained once and cached.
+
+With no checkpoint, the teacher is trained with the settings of the teacher experiment
+(``teacher.recipe``, by default ``experiment=teacher``) on *this run's* data and augmentation, and
+cached under ``teacher.cache_dir/<recipe>-<model>-<key>/teacher.pt``. The key hashes everything that
+changes the trained teacher (model, data, augmentation, loss, optimizer, trainer settings, seed and
+the synthetic generator's source), so the next run with the same teacher and data reuses it, and a
+change to any of them trains a new one. Loader workers, batch size for evaluation and the data cache
+folder do not change the teacher and are left out of the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import to_absolute_path
+from omegaconf import DictConfig, OmegaConf, open_dict
+from torch import nn
+
+from seg.config import register_resolvers
+from seg.distill.teacher import load_teacher
+
+log = logging.getLogger(__name__)
+
+# CLI override groups of the distillation run that the teacher's run inherits: where and how long
+# to train (trainer=gpu, trainer.devices=4, debug=smoke, ...). Everything else comes from the recipe.
+INHERITED_OVERRIDES = ("trainer", "debug")
+# Settings that do not change the trained teacher, left out of the cache key.
+_DATA_IGNORED = ("num_workers", "pin_memory", "eval_batch_size")
+_TRAINER_IGNORED = (
+    "enable_progress_bar",
+    "enable_model_summary",
+    "log_every_n_steps",
+    "default_root_dir",
+    "num_sanity_val_steps",
+)
+
+
+def _inherited_overrides() -> list[str]:
+    if not HydraConfig.initialized():
+        return []
+    kept = []
+    for override in HydraConfig.get().overrides.task:
+        key = override.lstrip("+~").split("=", 1)[0]
+        if key.split(".")[0].split("@")[0] in INHERITED_OVERRIDES:
+            kept.append(override)
+    return kept
+
+
+def _compose(config_dir: Path, overrides: list[str]) -> DictConfig:
+    register_resolvers()
+    if GlobalHydra.instance().is_initialized():  # inside train.py's @hydra.main
+        return compose("train", overrides=overrides)
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+def teacher_run_config(cfg: DictConfig) -> DictConfig:
+    """The full config of the run that trains ``cfg``'s teacher when no checkpoint is given.
+
+    It is ``experiment=<teacher.recipe>`` plus this run's trainer/debug overrides, with the model
+    replaced by ``teacher.model`` and the data and augmentation replaced by this run's, so the teacher
+    learns from the same data its student will.
+    """
+    recipe = cfg.teacher.get("recipe") or "teacher"
+    config_dir = Path(cfg.paths.root_dir) / "configs"
+    run_cfg = _compose(config_dir, [f"experiment={recipe}", *_inherited_overrides()])
+    with open_dict(run_cfg):
+        run_cfg.model = OmegaConf.create(OmegaConf.to_container(cfg.teacher.model, resolve=True))
+        run_cfg.data = OmegaConf.create(OmegaConf.to_container(cfg.data, resolve=True))
+        run_cfg.augment = OmegaConf.create(OmegaConf.to_container(cfg.augment, resolve=True))
+        run_cfg.paths = OmegaConf.create(OmegaConf.to_container(cfg.paths, resolve=True))
+        run_cfg.task_name = f"teacher_cache_{recipe}"
+        run_cfg.export_weights = "teacher.pt"
+        run_cfg.print_summary = False  # the distillation run prints the teacher's scores
+        run_cfg.logger = (
+            {"csv": run_cfg.logger.csv} if run_cfg.logger and "csv" in run_cfg.logger else {}
+        )
+    return run_cfg
+
+
+def teacher_cache_key(run_cfg: DictConfig) -> str:
+    """A 12-hex-digit hash of everything in ``run_cfg`` that changes the trained teacher."""
+    from seg.data.synthetic import source_fingerprint
+
+    c: dict[str, Any] = OmegaConf.to_container(run_cfg, resolve=True)  # type: ignore[assignment]
+    data = {k: v for k, v in c["data"].items() if k not in _DATA_IGNORED}
+    data["dataset_kwargs"] = {
+        k: v for k, v in (data.get("dataset_kwargs") or {}).items() if k != "cache_dir"
+    }
+    trainer = {k: v for k, v in c["trainer"].items() if k not in _TRAINER_IGNORED}
+    payload = {
+        "model": c["model"],
+        "data": data,
+        "augment": c.get("augment"),
+        "loss": c["loss"],
+        "optim": c["optim"],
+        "trainer": trainer,
+        "seed": c.get("seed"),
+        "module": c.get("module"),
+        "generator": source_fingerprint(),
+    }
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _entry_name(run_cfg: DictConfig, recipe: str, key: str) -> str:
+    model = run_cfg.model
+    name = "-".join(str(model.get(k)) for k in ("arch", "encoder") if model.get(k))
+    return f"{recipe}-{name or 'model'}-{key}".replace("/", "_")
+
+
+def resolve_teacher(cfg: DictConfig) -> tuple[nn.Module, dict[str, Any]]:
+    """The frozen teacher of a distillation run, and where it came from.
+
+    Returns:
+        ``(teacher, info)``: the network (eval mode, gradients off) and ``{"path": weights file,
+        "metrics": its metrics when known, "cached": bool}``.
+
+    Raises:
+        FileNotFoundError: When ``teacher.checkpoint`` does not exist.
+        ValueError: When the checkpoint holds another architecture than ``teacher.model``.
+    """
+    tcfg = cfg.teacher
+    model_config = OmegaConf.to_container(tcfg.model, resolve=True)
+    if tcfg.get("checkpoint"):
+        path = Path(to_absolute_path(str(tcfg.checkpoint)))
+        teacher, meta = load_teacher(path, model_config)
+        log.info("Teacher: %s loaded from teacher.checkpoint=%s", model_config["_target_"], path)
+        return teacher, {"path": str(path), "metrics": meta.get("metrics", {}), "cached": False}
+
+    recipe = tcfg.get("recipe") or "teacher"
+    run_cfg = teacher_run_config(cfg)
+    key = teacher_cache_key(run_cfg)
+    entry = Path(to_absolute_path(str(tcfg.cache_dir))) / _entry_name(run_cfg, recipe, key)
+    weights = entry / "teacher.pt"
+    if weights.is_file():
+        teacher, meta = load_teacher(weights, model_config)
+        metrics = meta.get("metrics", {})
+        log.info(
+            "Teacher cache hit: reusing %s (trained with experiment=%s; test IoU %s).",
+            weights,
+            recipe,
+            f"{metrics['test/iou']:.4f}" if "test/iou" in metrics else "n/a",
+        )
+        return teacher, {"path": str(weights), "metrics": metrics, "cached": True}
+
+    log.info(
+        "No teacher.checkpoint and no cached teacher for this teacher + data config: training one "
+        "now with the settings of experiment=%s (%s epochs). It is cached at %s and reused by later "
+        "runs with the same teacher and data.",
+        recipe,
+        run_cfg.trainer.get("max_epochs"),
+        entry,
+    )
+    partial = entry.with_name(f"{entry.name}.partial-{os.getpid()}")
+    with open_dict(run_cfg):
+        run_cfg.paths.output_dir = str(partial)
+    from seg.train import run  # here, not at the top: seg.train imports this module
+
+    metrics, module = run(run_cfg)
+    teacher = module.net.eval().requires_grad_(False)
+    if module.trainer.is_global_zero:
+        if entry.exists():  # another run cached the same teacher meanwhile: keep the first one
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.rename(entry)
+        log.info(
+            "Teacher cached at %s (test IoU %.4f).", weights, metrics.get("test/iou", float("nan"))
+        )
+    return teacher, {"path": str(weights), "metrics": metrics, "cached": False}
