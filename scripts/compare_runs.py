@@ -6,7 +6,7 @@ Runs are grouped by ``task_name`` (or ``--group-by`` any dotted config key); a g
 
 Usage:
     python scripts/compare_runs.py logs/teacher/* logs/student/* [--metrics test/iou test/boundary_f]
-                                   [--group-by task_name] [--output table.md]
+                                   [--group-by task_name] [--output table.md] [--skip-unfinished]
 """
 
 from __future__ import annotations
@@ -92,11 +92,28 @@ def main(argv: list[str] | None = None) -> int:
         "--group-by", default="task_name", help="dotted config key to group runs by"
     )
     parser.add_argument("--output", type=Path, default=None, help="also write the table here")
+    parser.add_argument(
+        "--skip-unfinished",
+        action="store_true",
+        help="leave out run dirs without metrics.json (interrupted runs), counted on stderr",
+    )
     args = parser.parse_args(argv)
-    try:
-        runs = [load_run(d) for d in args.runs]
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
+    runs, skipped = [], []
+    for run_dir in args.runs:
+        try:
+            runs.append(load_run(run_dir))
+        except FileNotFoundError as err:
+            if not args.skip_unfinished:
+                print(f"error: {err} (--skip-unfinished leaves such runs out)", file=sys.stderr)
+                return 2
+            skipped.append(run_dir)
+    if skipped:
+        print(
+            f"skipped {len(skipped)} unfinished run dir(s): {', '.join(map(str, skipped))}",
+            file=sys.stderr,
+        )
+    if not runs:
+        print("error: no finished run among the given dirs", file=sys.stderr)
         return 2
     text = table(runs, args.metrics, args.group_by)
     print(text)

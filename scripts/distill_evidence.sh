@@ -14,11 +14,9 @@ VARIANTS=${VARIANTS:-"attn_distill student pixel_distill affinity_distill online
 EXTRA=${EXTRA:-}
 for seed in $SEEDS; do
   for variant in $VARIANTS; do
-    if ls logs/"$variant"/*/metrics.json 2>/dev/null | xargs -r grep -l . >/dev/null 2>&1 \
-       && grep -qs "^seed: $seed$" logs/"$variant"/*/.hydra/config.yaml \
-       && [ -z "${FORCE:-}" ]; then
+    if [ -z "${FORCE:-}" ]; then  # a finished run of this variant and seed exists: skip it
       for d in logs/"$variant"/*/; do
-        if grep -qs "^seed: $seed$" "$d/.hydra/config.yaml" && [ -f "$d/metrics.json" ]; then
+        if [ -f "$d/metrics.json" ] && grep -qs "^seed: $seed$" "$d/.hydra/config.yaml"; then
           echo "skip $variant seed=$seed: done in $d"; continue 2
         fi
       done
@@ -29,4 +27,4 @@ for seed in $SEEDS; do
   done
 done
 $PY scripts/compare_runs.py logs/{student,pixel_distill,attn_distill,affinity_distill,online_distill}/* \
-  --metrics test/iou test/boundary_f val/iou time/fit_s
+  --metrics test/iou test/boundary_f val/iou time/fit_s --skip-unfinished

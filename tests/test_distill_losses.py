@@ -93,3 +93,15 @@ def test_affinity_channel_agnostic_and_bad_grid():
     assert AffinityKD(grid=(3, 5))(s, t).item() == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="grid"):
         AffinityKD(grid=(0, 4))
+
+
+def test_affinity_never_pools_a_small_map_up():
+    # a stride-32 map of a 144x256 input is 5x8: smaller than the 9x16 grid, it keeps its 40
+    # positions instead of being repeated up to 144 (same information, 13x the cost)
+    features = torch.randn(2, 4, 5, 8)
+    assert affinity_matrix(features, (9, 16)).shape == (2, 40, 40)
+    assert affinity_matrix(torch.randn(2, 4, 18, 32), (9, 16)).shape == (2, 144, 144)
+    assert affinity_matrix(torch.randn(2, 4, 5, 32), (9, 16)).shape == (2, 80, 80)
+    # student and teacher maps of different sizes share one grid, no finer than the smaller map
+    kd = AffinityKD((9, 16))
+    assert torch.isfinite(kd(torch.randn(2, 4, 5, 8), torch.randn(2, 16, 10, 16)))

@@ -39,13 +39,22 @@ def check_run_outputs(run_dir, proc):
     return metrics
 
 
+def smoke_run(run_dir, smoke_cache, *overrides, timeout=300):
+    """``train.py <overrides> debug=smoke`` with the shared data cache; checks every run output."""
+    proc = run_train(
+        *overrides,
+        "debug=smoke",
+        f"paths.cache_dir={smoke_cache}",
+        run_dir=run_dir,
+        timeout=timeout,
+    )
+    return proc, check_run_outputs(run_dir, proc)
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_smoke_run(experiment, tmp_path, smoke_cache):
     run_dir = tmp_path / "run"
-    proc = run_train(
-        f"experiment={experiment}", "debug=smoke", f"paths.cache_dir={smoke_cache}", run_dir=run_dir
-    )
-    metrics = check_run_outputs(run_dir, proc)
+    proc, metrics = smoke_run(run_dir, smoke_cache, f"experiment={experiment}")
     cfg = compose_cfg(f"experiment={experiment}", "debug=smoke", output_dir=run_dir)
     with open(run_dir / "csv" / "metrics.csv") as f:
         columns = next(csv.reader(f))
@@ -67,23 +76,11 @@ def test_experiment_smoke_run(experiment, tmp_path, smoke_cache):
 
 def test_teacher_is_trained_once_then_reused(tmp_path, smoke_cache, monkeypatch):
     monkeypatch.setenv("SEG_TEACHER_CACHE", str(tmp_path / "teachers"))
-    first = run_train(
-        "experiment=attn_distill",
-        "debug=smoke",
-        f"paths.cache_dir={smoke_cache}",
-        run_dir=tmp_path / "first",
-    )
-    check_run_outputs(tmp_path / "first", first)
+    first, _ = smoke_run(tmp_path / "first", smoke_cache, "experiment=attn_distill")
     assert "training one now" in first.stdout + first.stderr
     (cached,) = (tmp_path / "teachers").glob("teacher-Unet-tu-resnet18-*/teacher.pt")
     stamp = cached.stat().st_mtime_ns
-    second = run_train(
-        "experiment=pixel_distill",
-        "debug=smoke",
-        f"paths.cache_dir={smoke_cache}",
-        run_dir=tmp_path / "second",
-    )
-    check_run_outputs(tmp_path / "second", second)
+    second, _ = smoke_run(tmp_path / "second", smoke_cache, "experiment=pixel_distill")
     log = second.stdout + second.stderr
     assert "Teacher cache hit" in log and "training one now" not in log
     assert cached.stat().st_mtime_ns == stamp
@@ -93,28 +90,14 @@ def test_teacher_is_trained_once_then_reused(tmp_path, smoke_cache, monkeypatch)
 def test_smoke_run_with_wandb_offline_and_csv(tmp_path, smoke_cache, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc: W&B must go offline, not prompt
     run_dir = tmp_path / "run"
-    proc = run_train(
-        "experiment=student",
-        "debug=smoke",
-        "logger=many",
-        f"paths.cache_dir={smoke_cache}",
-        run_dir=run_dir,
-    )
-    check_run_outputs(run_dir, proc)
+    smoke_run(run_dir, smoke_cache, "experiment=student", "logger=many")
     assert list((run_dir / "wandb").glob("offline-run-*")), "no offline W&B run was written"
     assert (run_dir / "csv" / "metrics.csv").is_file()
 
 
 def test_smoke_run_without_logger(tmp_path, smoke_cache):
     run_dir = tmp_path / "run"
-    proc = run_train(
-        "experiment=student",
-        "debug=smoke",
-        "logger=none",
-        f"paths.cache_dir={smoke_cache}",
-        run_dir=run_dir,
-    )
-    check_run_outputs(run_dir, proc)
+    smoke_run(run_dir, smoke_cache, "experiment=student", "logger=none")
     assert not (run_dir / "csv").exists()
 
 
@@ -124,15 +107,9 @@ def test_ddp_sim_two_processes(experiment, tmp_path, smoke_cache, monkeypatch):
     # attn_distill also trains its teacher under DDP first (a fresh cache), then the student
     monkeypatch.setenv("SEG_TEACHER_CACHE", str(tmp_path / "teachers"))
     run_dir = tmp_path / "run"
-    proc = run_train(
-        f"experiment={experiment}",
-        "debug=smoke",
-        "trainer=ddp_sim",
-        f"paths.cache_dir={smoke_cache}",
-        run_dir=run_dir,
-        timeout=600,
+    _, metrics = smoke_run(
+        run_dir, smoke_cache, f"experiment={experiment}", "trainer=ddp_sim", timeout=600
     )
-    metrics = check_run_outputs(run_dir, proc)
     # 24 training frames, batch 4 per process, 2 processes: each process sees 3 batches per epoch
     assert metrics["trainer/steps"] == 3
     assert (run_dir / "student.pt").is_file()

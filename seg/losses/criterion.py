@@ -89,12 +89,13 @@ class LossTerm(nn.Module):
         target: str = "batch.mask",
     ) -> None:
         super().__init__()
+        name = type(self).__name__
         if weight < 0:
-            raise ValueError(f"LossTerm: weight must be >= 0, got {weight}.")
+            raise ValueError(f"{name}: weight must be >= 0, got {weight}.")
         self.loss = loss
         self.weight = float(weight)
-        self.pred = _check_path(pred, "LossTerm pred")
-        self.target = _check_path(target, "LossTerm target")
+        self.pred = _check_path(pred, f"{name} pred")
+        self.target = _check_path(target, f"{name} target")
 
     @property
     def reads(self) -> set[str]:
@@ -105,7 +106,7 @@ class LossTerm(nn.Module):
         return self.weight * self.loss(resolve(sources, self.pred), resolve(sources, self.target))
 
 
-class FeatureKDTerm(nn.Module):
+class FeatureKDTerm(LossTerm):
     """A feature-distillation loss applied to student and teacher features paired by stride.
 
     The student's stride-``s`` feature is compared with the teacher's stride-``s`` feature, for each
@@ -128,9 +129,7 @@ class FeatureKDTerm(nn.Module):
         pred: str = "student.features",
         target: str = "teacher.features",
     ) -> None:
-        super().__init__()
-        if weight < 0:
-            raise ValueError(f"FeatureKDTerm: weight must be >= 0, got {weight}.")
+        super().__init__(loss, weight, pred, target)
         pairs = {int(s): float(w) for s, w in dict(strides).items()}
         bad = {s: w for s, w in pairs.items() if s < 1 or w < 0}
         if bad or not any(w > 0 for w in pairs.values()):
@@ -138,16 +137,7 @@ class FeatureKDTerm(nn.Module):
                 f"FeatureKDTerm: strides must map strides >= 1 to weights >= 0 with at least one "
                 f"weight > 0, got {dict(strides)}."
             )
-        self.loss = loss
-        self.weight = float(weight)
         self.strides = {s: w for s, w in sorted(pairs.items()) if w > 0}
-        self.pred = _check_path(pred, "FeatureKDTerm pred")
-        self.target = _check_path(target, "FeatureKDTerm target")
-
-    @property
-    def reads(self) -> set[str]:
-        """The sources this term needs."""
-        return {self.pred.split(".")[0], self.target.split(".")[0]}
 
     def forward(self, sources: Mapping[str, Any]) -> Tensor:
         student, teacher = resolve(sources, self.pred), resolve(sources, self.target)

@@ -52,10 +52,11 @@ class PixelwiseKD(nn.Module):
         teacher_logits = _resize_like(teacher_logits.detach(), student_logits) / t
         student_logits = student_logits / t
         p_t = torch.sigmoid(teacher_logits)
-        log_p_t, log_1m_p_t = F.logsigmoid(teacher_logits), F.logsigmoid(-teacher_logits)
-        log_p_s, log_1m_p_s = F.logsigmoid(student_logits), F.logsigmoid(-student_logits)
-        kl = p_t * (log_p_t - log_p_s) + (1 - p_t) * (log_1m_p_t - log_1m_p_s)
-        return kl.mean() * t * t
+        # KL = BCE(student, p_t) - BCE(teacher, p_t): the fused BCE kernel carries the gradient
+        # (sigmoid(z_s) - p_t); the teacher's entropy is a constant that makes identical logits 0.
+        cross = F.binary_cross_entropy_with_logits(student_logits, p_t)
+        entropy = F.binary_cross_entropy_with_logits(teacher_logits, p_t)
+        return (cross - entropy) * t * t
 
 
 def spatial_attention(features: Tensor, p: float = 2.0) -> Tensor:
@@ -88,8 +89,15 @@ class AttentionKD(nn.Module):
 
 
 def affinity_matrix(features: Tensor, grid: tuple[int, int]) -> Tensor:
-    """Cosine affinities between all positions of ``features`` pooled to ``grid``: ``B x N x N``."""
-    pooled = F.adaptive_avg_pool2d(features, grid).flatten(2)  # B x C x N
+    """Cosine affinities between all positions of ``features`` pooled to ``grid``: ``B x N x N``.
+
+    A map already smaller than the grid along a side keeps its size there (pooling up would only
+    repeat positions and multiply the cost), so ``N = min(grid_h, H) * min(grid_w, W)``.
+    """
+    size = (min(grid[0], features.shape[-2]), min(grid[1], features.shape[-1]))
+    if tuple(features.shape[-2:]) != size:
+        features = F.adaptive_avg_pool2d(features, size)
+    pooled = features.flatten(2)  # B x C x N
     pooled = F.normalize(pooled, dim=1)
     return pooled.transpose(1, 2) @ pooled
 
@@ -98,7 +106,8 @@ class AffinityKD(nn.Module):
     """Pair-wise distillation of position-to-position cosine affinities on a pooled grid.
 
     Both feature maps are average-pooled to ``grid`` (so the ``N x N`` matrices have
-    ``N = grid_h * grid_w`` and memory never depends on the feature resolution), each position's
+    ``N = grid_h * grid_w`` and memory never depends on the feature resolution; a map smaller than
+    the grid along a side sets that side instead, for both maps), each position's
     channel vector is L2-normalised, and the mean squared difference of the affinity matrices is the
     loss. Channel-agnostic: widths may differ.
 
@@ -114,6 +123,11 @@ class AffinityKD(nn.Module):
         self.grid = (int(grid[0]), int(grid[1]))
 
     def forward(self, student_features: Tensor, teacher_features: Tensor) -> Tensor:
-        s = affinity_matrix(student_features, self.grid)
-        t = affinity_matrix(teacher_features.detach(), self.grid)
+        # one grid for both, no finer than the smaller map (see affinity_matrix)
+        grid = (
+            min(self.grid[0], student_features.shape[-2], teacher_features.shape[-2]),
+            min(self.grid[1], student_features.shape[-1], teacher_features.shape[-1]),
+        )
+        s = affinity_matrix(student_features, grid)
+        t = affinity_matrix(teacher_features.detach(), grid)
         return (s - t).pow(2).mean()
