@@ -14,7 +14,7 @@ from torch.optim import Optimizer
 from seg.losses.criterion import Criterion
 from seg.losses.temporal import warp_with_validity
 from seg.metrics import segmentation_metrics
-from seg.models.contract import SegOutput, detach_output, float_output
+from seg.models.contract import SegOutput
 from seg.utils import bf16_supported
 
 log = logging.getLogger(__name__)
@@ -138,13 +138,12 @@ class SegModule(L.LightningModule):
         )
         if self.distill_mode == "online":
             with autocast:
-                return float_output(teacher(self._layout(image)))
+                return teacher(self._layout(image)).map(Tensor.float)
         param = next(teacher.parameters(), None)
         if param is not None and param.device != image.device:
             teacher.to(image.device)  # the frozen teacher is not a submodule: move it here
-        with torch.no_grad(), autocast:
-            out = teacher(self._layout(image))
-        return detach_output(float_output(out))
+        with torch.no_grad(), autocast:  # no_grad: nothing to detach
+            return teacher(self._layout(image)).map(Tensor.float)
 
     def _sources(self, batch: dict[str, Any], out: SegOutput, train: bool) -> dict[str, Any]:
         """Everything the criterion's terms may read (see :mod:`seg.losses.criterion`)."""
@@ -167,7 +166,7 @@ class SegModule(L.LightningModule):
         return sources
 
     def _log_losses(
-        self, losses: dict[str, Tensor], stage: str, batch_size: int, prefix=""
+        self, losses: dict[str, Tensor], stage: str, batch_size: int, prefix: str = ""
     ) -> None:
         on_step = stage == "train"
         for name, value in losses.items():
@@ -195,7 +194,7 @@ class SegModule(L.LightningModule):
                 total = teacher_losses["loss"]
                 if not train:
                     self.teacher_metrics[stage].update(teacher_out.probs.detach(), batch["mask"])
-                teacher_out = detach_output(teacher_out)
+                teacher_out = teacher_out.map(Tensor.detach)
             sources["teacher"] = teacher_out
         losses = self.criterion(sources, only_available=not train)
         self._log_losses(losses, stage, batch_size)

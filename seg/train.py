@@ -163,7 +163,7 @@ def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
             weights = save_model(
                 output_dir / cfg.export_weights,
                 module.net,
-                OmegaConf.to_container(cfg.model, resolve=True),
+                module.hparams["model_config"],  # the resolved cfg.model given to build_module
                 metadata={
                     "metrics": metrics,
                     "input_size": [int(cfg.data.height), int(cfg.data.width)],
@@ -175,9 +175,8 @@ def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
         summary = _summary(metrics)
         log.info("Final metrics: %s", summary)
         log.info("Run dir: %s", output_dir.resolve())
-        if cfg.get(
-            "print_summary", True
-        ):  # off for the teacher-cache run inside a distillation run
+        # print_summary is off for the teacher-cache run inside a distillation run
+        if cfg.get("print_summary", True):
             print(f"\nRun dir: {output_dir.resolve()}\n{summary}  (fit {fit_time:.0f} s)")
             if weights is not None:
                 print(f"Weights: {weights}  (load with seg.models.load_model)")

@@ -17,6 +17,7 @@ normalisations and an exported graph needs no pre-processing beyond scaling pixe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -42,25 +43,14 @@ class SegOutput:
         """Foreground probability ``sigmoid(logits)``."""
         return torch.sigmoid(self.logits)
 
-
-def detach_output(out: SegOutput) -> SegOutput:
-    """A copy of ``out`` with every tensor detached (a teacher's output used as a target)."""
-    return SegOutput(
-        logits=out.logits.detach(),
-        edge_logits=None if out.edge_logits is None else out.edge_logits.detach(),
-        features={s: f.detach() for s, f in out.features.items()},
-    )
-
-
-def float_output(out: SegOutput) -> SegOutput:
-    """``out`` with every tensor in float32 (outputs of a bfloat16-autocast forward)."""
-    if out.logits.dtype == torch.float32:
-        return out
-    return SegOutput(
-        logits=out.logits.float(),
-        edge_logits=None if out.edge_logits is None else out.edge_logits.float(),
-        features={s: f.float() for s, f in out.features.items()},
-    )
+    def map(self, fn: Callable[[Tensor], Tensor]) -> SegOutput:
+        """A copy with ``fn`` applied to every tensor, e.g. ``Tensor.detach`` (a teacher's output
+        used as a target) or ``Tensor.float`` (outputs of a bfloat16-autocast forward)."""
+        return SegOutput(
+            logits=fn(self.logits),
+            edge_logits=None if self.edge_logits is None else fn(self.edge_logits),
+            features={s: fn(f) for s, f in self.features.items()},
+        )
 
 
 def check_input_shape(
