@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install train teacher student test test-all lint format bench-data bench-losses evidence clean
+.PHONY: help install train teacher student test test-all lint format bench-data bench-losses peers benchmark evidence clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ format: $(STAMP)  ## ruff autofix + format
 
 bench-losses: $(STAMP)  ## time and memory of each KD/aux loss term -> docs/loss_benchmark.md
 	$(BIN)/python scripts/bench_losses.py $(ARGS)
+
+peers: $(STAMP)  ## fetch the MediaPipe selfie segmentation models -> data/peers/mediapipe/ (+ ai-edge-litert)
+	bash scripts/fetch_peers.sh $(BIN)/python data/peers/mediapipe
+
+benchmark: $(STAMP)  ## latency of the students vs MediaPipe -> docs/benchmarks.md (ARGS="--model NAME=PATH ...")
+	$(BIN)/python scripts/benchmark.py $(ARGS)
 
 evidence: $(STAMP)  ## distillation evidence: 5 variants x 3 seeds, then a mean ± std table (hours on CPU)
 	PY=$(BIN)/python bash scripts/distill_evidence.sh

@@ -15,6 +15,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from seg.callbacks.onnx_export import OnnxExport
+from seg.export.onnx import config_hash
 from seg.models.weights import save_model
 
 log = logging.getLogger(__name__)
@@ -123,10 +125,14 @@ def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
     datamodule = build_datamodule(cfg)
     module = build_module(cfg, teacher)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callbacks")
+    hparams = OmegaConf.to_container(cfg, resolve=True)
+    run_hash = config_hash(hparams)
+    exporters = [c for c in callbacks if isinstance(c, OnnxExport)]
+    for exporter in exporters:
+        exporter.config_hash = run_hash
     loggers = instantiate_dict(cfg.get("logger"), "logger")
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
 
-    hparams = OmegaConf.to_container(cfg, resolve=True)
     for logger in trainer.loggers:
         logger.log_hyperparams(hparams)
 
@@ -145,6 +151,8 @@ def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
         metrics.update(
             _floats(trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False))
         )
+    for exporter in exporters:
+        metrics.update(exporter.metrics())
     metrics["time/fit_s"] = round(fit_time, 2)
     metrics["trainer/epochs"] = float(trainer.current_epoch)
     metrics["trainer/steps"] = float(trainer.global_step)
@@ -169,6 +177,7 @@ def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
                     "input_size": [int(cfg.data.height), int(cfg.data.width)],
                     "task_name": str(cfg.task_name),
                     "teacher": teacher_info.get("path"),
+                    "config_hash": run_hash,
                 },
             )
         log.info("Best checkpoint: %s", best)
@@ -180,6 +189,9 @@ def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
             print(f"\nRun dir: {output_dir.resolve()}\n{summary}  (fit {fit_time:.0f} s)")
             if weights is not None:
                 print(f"Weights: {weights}  (load with seg.models.load_model)")
+            for exporter in exporters:
+                if exporter.report:
+                    print(f"ONNX: {exporter.report['onnx']}  ({_export_line(exporter.report)})")
     return metrics, module
 
 
@@ -192,6 +204,15 @@ def _summary(metrics: dict[str, float]) -> str:
         teacher = metrics.get(f"teacher/{key}", metrics.get(f"{stage}/teacher_{name}"))
         extra = f" (teacher {teacher:.4f})" if teacher is not None else ""
         parts.append(f"{key}={metrics[key]:.4f}{extra}")
+    return ", ".join(parts)
+
+
+def _export_line(report: dict[str, Any]) -> str:
+    parts = [f"verified, max diff {report['verification']['max_abs_diff']:.1e}"]
+    if "test_iou_onnx" in report:
+        parts.append(f"test IoU {report['test_iou_onnx']:.4f}")
+    if "test_iou_int8" in report:
+        parts.append(f"INT8 {report['test_iou_int8']:.4f}")
     return ", ".join(parts)
 
 

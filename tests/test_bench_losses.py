@@ -1,26 +1,14 @@
 """The loss benchmark script runs in quick mode and writes a row with numbers for every term."""
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_script():
-    path = ROOT / "scripts" / "bench_losses.py"
-    spec = importlib.util.spec_from_file_location("bench_losses", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from helpers import load_script
 
 
 def test_quick_run_writes_every_term(tmp_path):
-    bench = load_script()
+    bench = load_script("bench_losses")
     out = tmp_path / "x.md"
     assert bench.main(["--quick", "--out", str(out)]) == 0
     text = out.read_text()
@@ -43,6 +31,6 @@ def test_quick_run_writes_every_term(tmp_path):
 
 
 def test_bad_size_is_rejected(tmp_path):
-    bench = load_script()
+    bench = load_script("bench_losses")
     with pytest.raises(SystemExit):
         bench.main(["--sizes", "big", "--out", str(tmp_path / "y.md")])

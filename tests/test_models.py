@@ -7,7 +7,6 @@ import time
 
 import huggingface_hub.constants
 import numpy as np
-import onnxruntime as ort
 import pytest
 import timm
 import torch
@@ -270,41 +269,27 @@ def test_pretrained_missing_local_file_is_explained(tmp_path) -> None:
         )
 
 
-class _Export(nn.Module):
-    def __init__(self, model: StudentNet) -> None:
-        super().__init__()
-        self.model = model
+@pytest.mark.parametrize("size", [(65, 97)])
+def test_shuffle_head_matches_input_size_and_exports(size: tuple[int, int], tmp_path) -> None:
+    from seg.export import OnnxModel, export_onnx
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        out = self.model(x)
-        return out.logits, out.edge_logits
-
-
-@pytest.mark.parametrize("dynamic", [False, True])
-def test_student_onnx_round_trip(tiny_student: StudentNet, tmp_path, dynamic: bool) -> None:
-    wrapper = _Export(tiny_student).eval()
-    path = tmp_path / "student.onnx"
-    axes = {"image": {0: "batch"}, "logits": {0: "batch"}, "edges": {0: "batch"}}
-    torch.onnx.export(
-        wrapper,
-        (torch.rand(2, 3, 64, 96),),
-        str(path),
-        dynamo=False,
-        opset_version=17,
-        input_names=["image"],
-        output_names=["logits", "edges"],
-        dynamic_axes=axes if dynamic else None,
-    )
-    wrapper.eval()  # export restores the wrapper's mode; keep BatchNorm in eval for the reference
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    for batch in (2, 3) if dynamic else (2,):
-        x = torch.rand(batch, 3, 64, 96)
-        with torch.no_grad():
-            expected = wrapper(x)
-        got = session.run(None, {"image": x.numpy()})
-        for g, e in zip(got, expected, strict=True):
-            assert g.shape == tuple(e.shape)
-            assert np.abs(g - e.numpy()).max() <= 1e-4
+    torch.manual_seed(0)
+    net = StudentNet(
+        encoder="mobilenetv3_small_050",
+        decoder_channels=8,
+        refine_channels=8,
+        edge_head=True,
+        head_upsample="shuffle",
+    ).eval()
+    assert net.seg_head.out_channels == 4 and net.edge_head.out_channels == 4
+    x = torch.rand(2, 3, *size)
+    with torch.no_grad():
+        out = net(x)
+    assert out.logits.shape == out.edge_logits.shape == (2, 1, *size)  # odd sizes are cropped
+    path = export_onnx(net, tmp_path / "s.onnx", *size, dynamic_batch=True)
+    np.testing.assert_allclose(OnnxModel(path)(x.numpy()), out.probs.numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="head_upsample must be 'bilinear' or 'shuffle'"):
+        StudentNet(encoder="mobilenetv3_small_050", head_upsample="nearest")
 
 
 def test_describe_student_much_smaller_than_teacher(student: StudentNet) -> None:

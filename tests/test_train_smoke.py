@@ -2,11 +2,13 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from helpers import EXPERIMENTS, compose_cfg, run_train
+from seg.export import read_metadata
 from seg.models import load_model
 
 
@@ -36,7 +38,25 @@ def check_run_outputs(run_dir, proc):
     assert sorted(p.name for p in (run_dir / "previews").glob("*.png"))[0].startswith("epoch_000")
     assert (run_dir / ".hydra" / "config.yaml").is_file()
     assert f"Run dir: {run_dir}" in proc.stdout
+    check_export(run_dir, metrics)
     return metrics
+
+
+def check_export(run_dir, metrics):
+    """Every run leaves a verified ONNX graph whose test IoU matches PyTorch's."""
+    report = json.loads((run_dir / "export.json").read_text())
+    onnx_path = run_dir / Path(report["onnx"]).name
+    assert onnx_path.is_file() and onnx_path.name in ("student.onnx", "teacher.onnx")
+    assert report["verification"]["passed"] and report["verification"]["max_abs_diff"] <= 1e-4
+    meta = read_metadata(onnx_path)
+    assert meta["config_hash"] and meta["input_layout"] == "NCHW"
+    assert abs(float(meta["test_iou"]) - metrics["test/iou"]) < 1e-4  # written at test end
+    # the graph scores like PyTorch on the test split (torchmetrics thresholds with >=, ORT with >)
+    assert abs(report["test_iou_onnx"] - metrics["test/iou"]) < 5e-3
+    if onnx_path.name == "student.onnx":
+        assert (run_dir / "student.int8.onnx").is_file()
+        assert read_metadata(run_dir / "student.int8.onnx")["precision"] == "int8"
+        assert metrics["export/test_iou_int8"] == report["test_iou_int8"]
 
 
 def smoke_run(run_dir, smoke_cache, *overrides, timeout=300):

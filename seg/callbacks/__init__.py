@@ -1,5 +1,6 @@
 """Lightning callbacks of seg."""
 
+from seg.callbacks.onnx_export import OnnxExport
 from seg.callbacks.previews import PreviewContactSheet
 
-__all__ = ["PreviewContactSheet"]
+__all__ = ["OnnxExport", "PreviewContactSheet"]

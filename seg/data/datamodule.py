@@ -102,6 +102,16 @@ class PortraitDataModule(L.LightningDataModule):
             self.setup()
         return self.datasets[split]
 
+    def prepared_split(self, split: str) -> Dataset:
+        """Build and prepare one split alone (tools that need only val/test frames, e.g. export),
+        without rendering or checking the others."""
+        if split not in self.datasets:
+            dataset = self._build(split)
+            if hasattr(dataset, "prepare"):
+                dataset.prepare()
+            self.datasets[split] = dataset
+        return self.datasets[split]
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         return DataLoader(
             self.dataset(split),

@@ -82,6 +82,8 @@ def teacher_run_config(cfg: DictConfig) -> DictConfig:
         run_cfg.task_name = f"teacher_cache_{recipe}"
         run_cfg.export_weights = "teacher.pt"
         run_cfg.print_summary = False  # the distillation run prints the teacher's scores
+        if run_cfg.get("callbacks"):
+            run_cfg.callbacks.onnx_export = None  # the teacher is not deployed: no ONNX export
         run_cfg.logger = (
             {"csv": run_cfg.logger.csv} if run_cfg.logger and "csv" in run_cfg.logger else {}
         )
