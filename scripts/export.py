@@ -31,7 +31,12 @@ sys.path.insert(0, str(ROOT))
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from seg.export.onnx import config_hash  # noqa: E402
-from seg.export.student import ExportSettings, export_student, frames_from  # noqa: E402
+from seg.export.student import (  # noqa: E402
+    ExportSettings,
+    export_student,
+    frame_chunks,
+    frames_from,
+)
 from seg.models.weights import load_model  # noqa: E402
 
 log = logging.getLogger("export")
@@ -115,7 +120,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     val_images, _ = frames_from(
         datamodule.prepared_split("val"), max(settings.verify_frames, settings.calibration_frames)
     )
-    test_images, test_masks = frames_from(datamodule.prepared_split("test"), args.test_frames)
     metrics = (meta.get("metrics") or {}) if isinstance(meta, dict) else {}
     if run_dir is not None and (run_dir / "metrics.json").is_file():
         metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -140,8 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out_dir,
         val_images,
         settings=settings,
-        test_images=test_images,
-        test_masks=test_masks,
+        test_chunks=frame_chunks(datamodule.prepared_split("test"), args.test_frames),
         metadata=metadata,
     )
     print(json.dumps(report, indent=2, sort_keys=True))

@@ -22,6 +22,7 @@ from seg.export import (
     update_metadata,
     verify_export,
 )
+from seg.export.student import frame_chunks, frames_from, resize_frames
 from seg.export.verify import dataset_iou, mask_iou
 from seg.models import SegOutput, StudentNet
 
@@ -170,8 +171,7 @@ def test_export_student_writes_report_and_scores(tmp_path):
         tmp_path,
         images[:12],
         settings=ExportSettings(calibration_frames=12, height=32, width=48),
-        test_images=images[12:],
-        test_masks=masks[12:],
+        test_chunks=[(images[12:16], masks[12:16]), (images[16:], masks[16:])],
         metadata={"test_iou": 0.5},
     )
     assert (tmp_path / "student.onnx").is_file() and (tmp_path / "student.int8.onnx").is_file()
@@ -179,6 +179,10 @@ def test_export_student_writes_report_and_scores(tmp_path):
     assert json.loads((tmp_path / "export.json").read_text()) == report
     assert report["test_iou_onnx"] >= 0.9 and report["int8_mask_agreement"] >= 0.95
     assert report["int8_passed"] and abs(report["int8_iou_drop"]) < 0.05
+    assert report["test_frames"] == 8
+    b = OnnxModel(tmp_path / "student.onnx")  # chunked scoring = scoring all frames at once
+    resized, resized_masks = resize_frames(images[12:], masks[12:], 32, 48)
+    assert report["test_iou_onnx"] == round(dataset_iou(b, resized, resized_masks), 5)
     assert read_metadata(tmp_path / "student.onnx")["test_iou_onnx"] == str(report["test_iou_onnx"])
 
 
@@ -234,3 +238,18 @@ def test_profile_script_breaks_time_down_by_operator(tmp_path):
     assert abs(sum(us for _, us, _ in result["by_type"]) - result["total_us"]) < 1e-6
     with pytest.raises(SystemExit, match="does not exist"):
         module.profile(tmp_path / "missing.onnx")
+
+
+def test_frame_chunks_cover_the_split_in_order():
+    images, masks = blob_frames(5, 32, 32)
+    dataset = [
+        {"image": torch.from_numpy(i), "mask": torch.from_numpy(m[0])}
+        for i, m in zip(images, masks, strict=True)
+    ]
+    chunks = list(frame_chunks(dataset, chunk=2))
+    assert [len(c[0]) for c in chunks] == [2, 2, 1]
+    np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks]), images)
+    np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), masks)
+    assert [len(c[0]) for c in frame_chunks(dataset, count=3, chunk=2)] == [2, 1]
+    with pytest.raises(ValueError, match="dataset is empty"):
+        frames_from([], None)

@@ -11,7 +11,7 @@ import lightning as L
 from lightning.pytorch.trainer.states import TrainerFn
 
 from seg.export.onnx import update_metadata
-from seg.export.student import ExportSettings, export_student, frames_from
+from seg.export.student import ExportSettings, export_student, frame_chunks, frames_from
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,12 @@ class OnnxExport(L.Callback):
             datamodule.dataset("val"),
             max(self.settings.verify_frames, self.settings.calibration_frames),
         )
-        test_images, test_masks = frames_from(datamodule.dataset("test"), self.test_frames)
         self.report = export_student(
             pl_module.net,
             self.dirpath,
             val_images,
             settings=self.settings,
-            test_images=test_images,
-            test_masks=test_masks,
+            test_chunks=frame_chunks(datamodule.dataset("test"), self.test_frames),
             metadata=self._metadata(pl_module),
         )
         log.info("ONNX: %s", self.report["onnx"])

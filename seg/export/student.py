@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from torch.utils.data import Dataset
 
 from seg.export.onnx import export_onnx, update_metadata
 from seg.export.quantize import quantize_int8
-from seg.export.verify import OnnxModel, dataset_iou, mask_iou, verify_export
+from seg.export.verify import OnnxModel, mask_counts, verify_export
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,31 @@ class ExportSettings:
         return self.filename.removesuffix(".onnx") + ".int8.onnx"
 
 
-def frames_from(dataset: Dataset, count: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``count`` (None: all) samples of a seg dataset as ``(images, masks)`` arrays:
-    ``N x 3 x H x W`` float32 in ``[0, 1]`` and ``N x 1 x H x W`` float32."""
-    n = len(dataset) if count is None else min(count, len(dataset))
-    if n == 0:
+Chunks = Iterable[tuple[np.ndarray, np.ndarray]]
+
+
+def frames_from(
+    dataset: Dataset, count: int | None, start: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Samples ``start ..`` (``count`` of them; None: to the end) of a seg dataset as
+    ``(images, masks)`` arrays: ``N x 3 x H x W`` float32 in ``[0, 1]``, ``N x 1 x H x W``."""
+    stop = len(dataset) if count is None else min(start + count, len(dataset))
+    if stop <= start:
         raise ValueError("No frames to export with: the dataset is empty.")
-    samples = [dataset[i] for i in range(n)]
+    samples = [dataset[i] for i in range(start, stop)]
     images = torch.stack([torch.as_tensor(s["image"]).float() for s in samples])
     masks = torch.stack(
         [torch.as_tensor(s["mask"]).float().reshape(images.shape[-2:]) for s in samples]
     )
     return images.numpy(), masks[:, None].numpy()
+
+
+def frame_chunks(dataset: Dataset, count: int | None = None, chunk: int = 64) -> Chunks:
+    """``(images, masks)`` chunks of the first ``count`` (None: all) samples, so a large split is
+    scored without holding it in memory."""
+    total = len(dataset) if count is None else min(count, len(dataset))
+    for start in range(0, total, chunk):
+        yield frames_from(dataset, min(chunk, total - start), start)
 
 
 def resize_frames(
@@ -118,8 +131,7 @@ def export_student(
     val_images: np.ndarray,
     *,
     settings: ExportSettings | None = None,
-    test_images: np.ndarray | None = None,
-    test_masks: np.ndarray | None = None,
+    test_chunks: Chunks | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Export, verify and quantize ``net``; score the results on the test frames when given.
@@ -130,8 +142,8 @@ def export_student(
         val_images: Validation frames ``N x 3 x H x W`` in ``[0, 1]`` (resized to the export size
             when they differ): verification and INT8 calibration use them.
         settings: Export settings (defaults: :class:`ExportSettings`).
-        test_images: Test-split frames for the IoU of the exported models (optional).
-        test_masks: Their masks.
+        test_chunks: ``(images, masks)`` chunks of the test split (:func:`frame_chunks`) to score
+            the exported models on, resized to the export size when they differ (optional).
         metadata: Extra ``metadata_props`` (config hash, model, the run's test IoU, ...).
 
     Returns:
@@ -181,9 +193,9 @@ def export_student(
             method=settings.calibration_method,
         )
         report.update(int8=str(int8), int8_bytes=int8.stat().st_size)
-    if test_images is not None and test_masks is not None and not settings.include_edge:
-        test_images, test_masks = resize_frames(test_images, test_masks, height, width)
-        report.update(_score(path, int8, test_images, test_masks, settings))
+    if test_chunks is not None and not settings.include_edge:
+        sized = (resize_frames(images, masks, height, width) for images, masks in test_chunks)
+        report.update(_score(path, int8, sized, settings))
         scores = {k: report[k] for k in ("test_iou_onnx", "test_iou_int8") if k in report}
         update_metadata(path, {"test_iou_onnx": scores.get("test_iou_onnx")})
         if int8 is not None:
@@ -193,30 +205,43 @@ def export_student(
 
 
 def _score(
-    path: Path,
-    int8: Path | None,
-    images: np.ndarray,
-    masks: np.ndarray,
-    settings: ExportSettings,
+    path: Path, int8: Path | None, chunks: Chunks, settings: ExportSettings
 ) -> dict[str, Any]:
+    """Test IoU of the fp32 (and INT8) graph and their mask agreement, chunk by chunk."""
     fp32 = OnnxModel(path, threads=1)
+    q = OnnxModel(int8, threads=1) if int8 is not None else None
+    counts = np.zeros((3, 2), dtype=np.int64)  # rows: fp32 vs truth, int8 vs truth, int8 vs fp32
+    frames = 0
+    first = None
+    for images, masks in chunks:
+        first = images[0] if first is None else first
+        frames += len(images)
+        truth = masks.reshape(len(masks), 1, *masks.shape[-2:]) > 0.5
+        a = fp32(images) > 0.5
+        counts[0] += mask_counts(a, truth)
+        if q is not None:
+            b = q(images) > 0.5
+            counts[1] += mask_counts(b, truth)
+            counts[2] += mask_counts(b, a)
+    if first is None:
+        raise ValueError("No test frames to score the exported model on.")
+    ious = [1.0 if union == 0 else float(inter / union) for inter, union in counts]
     out: dict[str, Any] = {
-        "test_frames": len(images),
-        "test_iou_onnx": round(dataset_iou(fp32, images, masks), 5),
-        "latency_ms_fp32_1thread": round(_quick_latency_ms(fp32, images[0]), 3),
+        "test_frames": frames,
+        "test_iou_onnx": round(ious[0], 5),
+        "latency_ms_fp32_1thread": round(_quick_latency_ms(fp32, first), 3),
     }
-    if int8 is None:
+    if q is None:
         return out
-    q = OnnxModel(int8, threads=1)
-    agreement = mask_iou(fp32(images) > 0.5, q(images) > 0.5)
+    agreement = ious[2]
     out.update(
-        test_iou_int8=round(dataset_iou(q, images, masks), 5),
+        test_iou_int8=round(ious[1], 5),
         int8_mask_agreement=round(agreement, 5),
-        latency_ms_int8_1thread=round(_quick_latency_ms(q, images[0]), 3),
+        latency_ms_int8_1thread=round(_quick_latency_ms(q, first), 3),
     )
     out["int8_iou_drop"] = round(out["test_iou_onnx"] - out["test_iou_int8"], 5)
     out["int8_speedup"] = round(out["latency_ms_fp32_1thread"] / out["latency_ms_int8_1thread"], 3)
-    out["int8_passed"] = agreement >= settings.int8_min_agreement
+    out["int8_passed"] = bool(agreement >= settings.int8_min_agreement)
     if not out["int8_passed"]:
         log.warning(
             "INT8 masks agree with fp32 at IoU %.4f only (floor %.2f): keep the fp32 model or "

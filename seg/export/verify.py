@@ -57,10 +57,15 @@ class OnnxModel:
         return self.session.run(None, {self.input_name: images})[0]
 
 
+def mask_counts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``[intersection, union]`` pixel counts of two boolean masks, to sum over chunks."""
+    return np.array([np.logical_and(a, b).sum(), np.logical_or(a, b).sum()], dtype=np.int64)
+
+
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     """IoU of two boolean masks over all their pixels (1.0 when both are empty)."""
-    union = np.logical_or(a, b).sum()
-    return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
+    inter, union = mask_counts(a, b)
+    return 1.0 if union == 0 else float(inter / union)
 
 
 @dataclass(frozen=True)
@@ -154,10 +159,9 @@ def dataset_iou(
         masks: ``N x H x W`` or ``N x 1 x H x W`` ground truth (foreground > 0.5).
         threshold: Probability threshold.
     """
-    inter = union = 0
+    counts = np.zeros(2, dtype=np.int64)
     for start in range(0, len(images), 16):
         pred = model(images[start : start + 16])[:, 0] > threshold
-        truth = masks[start : start + 16].reshape(pred.shape) > 0.5
-        inter += int(np.logical_and(pred, truth).sum())
-        union += int(np.logical_or(pred, truth).sum())
-    return 1.0 if union == 0 else inter / union
+        counts += mask_counts(pred, masks[start : start + 16].reshape(pred.shape) > 0.5)
+    inter, union = counts
+    return 1.0 if union == 0 else float(inter / union)
