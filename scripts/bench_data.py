@@ -29,13 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_augment(name: str, height: int, width: int):
-    from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
 
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        cfg = compose(
-            "train", overrides=[f"augment={name}", f"data.height={height}", f"data.width={width}"]
-        )
+    from seg.config import compose_train
+
+    cfg = compose_train([f"augment={name}", f"data.height={height}", f"data.width={width}"])
     return instantiate(cfg.augment.train) if cfg.augment.train else None
 
 

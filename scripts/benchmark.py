@@ -67,6 +67,8 @@ from seg.bench.latency import (  # noqa: E402
 )
 from seg.bench.macs import graph_cost  # noqa: E402
 from seg.bench.peers import DEFAULT_DIR, PEERS, REFERENCE, find_peers, missing_reason  # noqa: E402
+from seg.config import compose_train  # noqa: E402
+from seg.export.verify import mask_counts  # noqa: E402
 
 PEER_SIZES = ((144, 256), (256, 256))
 HD_SIZE = (288, 512)
@@ -301,25 +303,11 @@ def candidate_from_path(name: str, path: Path) -> Candidate:
     )
 
 
-def compose_config(overrides: Sequence[str] = ()):
-    """``configs/train.yaml`` composed with ``overrides`` (as train.py would, without a run)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from seg.config import register_resolvers
-
-    register_resolvers()
-    if GlobalHydra.instance().is_initialized():
-        return compose("train", overrides=list(overrides))
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
-
-
 def build_default(config: str):
     """An untrained student of model config ``config`` (eval mode)."""
     from hydra.utils import instantiate
 
-    cfg = compose_config([f"model={config}"])
+    cfg = compose_train([f"model={config}"])
     net = instantiate(cfg.model, _convert_="all").eval()
     like_trained(net)
     return net
@@ -364,7 +352,7 @@ def load_frames(split: str, count: int, attr: str = "test") -> tuple[np.ndarray,
 
     from seg.data.synthetic_dataset import SyntheticPortraitDataset
 
-    cfg = compose_config()
+    cfg = compose_train()
     data = OmegaConf.to_container(cfg.data, resolve=True)
     spec, kwargs = data[attr], dict(data.get("dataset_kwargs") or {})
     length = int(spec["length"])
@@ -422,15 +410,9 @@ class Exporter:
             export_onnx(self.net(cand), path, height, width, metadata={"benchmark_export": source})
         return path
 
-    def int8(self, cand: Candidate, fp32: Path, height: int, width: int) -> Path | None:
-        try:
-            from seg.export.quantize import quantize_int8
-        except ImportError as err:
-            self.notes.append(
-                f"int8 of {cand.name} at {height}x{width} skipped: "
-                f"seg.export.quantize unavailable ({err})."
-            )
-            return None
+    def int8(self, cand: Candidate, fp32: Path, height: int, width: int) -> Path:
+        from seg.export.quantize import quantize_int8
+
         path = fp32.with_name("student.int8.onnx")
         if not path.is_file():
             print(f"  quantizing {cand.name} at {height}x{width} ...", flush=True)
@@ -529,17 +511,16 @@ def measure_iou(graph: Graph, images: np.ndarray, masks: np.ndarray) -> float:
 
     runner = make_runner(graph, 1)
     frame_h, frame_w = images.shape[1:3]
-    inter = union = 0
+    counts = np.zeros(2, dtype=np.int64)
     for image, mask in zip(images, masks, strict=True):
         x = resize_batch(image[None], runner.height, runner.width)
         if runner.layout == "NHWC":
             x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
         prob = np.asarray(runner.predict(x), dtype=np.float32).reshape(runner.height, runner.width)
         prob = cv2.resize(prob, (frame_w, frame_h), interpolation=cv2.INTER_LINEAR)
-        pred, truth = prob > 0.5, mask > 0
-        inter += int(np.logical_and(pred, truth).sum())
-        union += int(np.logical_or(pred, truth).sum())
-    return 1.0 if union == 0 else inter / union
+        counts += mask_counts(prob > 0.5, mask > 0)
+    inter, union = counts
+    return 1.0 if union == 0 else float(inter / union)
 
 
 def benchmark(

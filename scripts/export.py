@@ -61,9 +61,7 @@ def find_weights(source: Path) -> tuple[Path, Path | None]:
 def run_config(run_dir: Path | None, height: int, width: int, overrides: list[str]) -> DictConfig:
     """The run's config, or the default synthetic data config at ``height x width``; then the
     ``key=value`` overrides (e.g. ``data.val.length=64``)."""
-    from hydra import compose, initialize_config_dir
-
-    from seg.config import register_resolvers
+    from seg.config import compose_train, register_resolvers
 
     os.environ.setdefault("PROJECT_ROOT", str(ROOT))  # the saved config's ${oc.env:PROJECT_ROOT}
     register_resolvers()
@@ -71,8 +69,7 @@ def run_config(run_dir: Path | None, height: int, width: int, overrides: list[st
         cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
         return OmegaConf.merge(cfg, OmegaConf.from_dotlist(overrides))
     defaults = [f"data.height={height}", f"data.width={width}", "data.num_workers=0"]
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return compose("train", overrides=[*defaults, *overrides])
+    return compose_train([*defaults, *overrides])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

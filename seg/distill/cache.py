@@ -19,14 +19,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig, OmegaConf, open_dict
 from torch import nn
 
-from seg.config import register_resolvers
+from seg.config import compose_train
 from seg.distill.teacher import load_teacher
 
 log = logging.getLogger(__name__)
@@ -56,14 +54,6 @@ def _inherited_overrides() -> list[str]:
     return kept
 
 
-def _compose(config_dir: Path, overrides: list[str]) -> DictConfig:
-    register_resolvers()
-    if GlobalHydra.instance().is_initialized():  # inside train.py's @hydra.main
-        return compose("train", overrides=overrides)
-    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
-        return compose("train", overrides=overrides)
-
-
 def teacher_run_config(cfg: DictConfig) -> DictConfig:
     """The full config of the run that trains ``cfg``'s teacher when no checkpoint is given.
 
@@ -73,7 +63,7 @@ def teacher_run_config(cfg: DictConfig) -> DictConfig:
     """
     recipe = cfg.teacher.get("recipe") or "teacher"
     config_dir = Path(cfg.paths.root_dir) / "configs"
-    run_cfg = _compose(config_dir, [f"experiment={recipe}", *_inherited_overrides()])
+    run_cfg = compose_train([f"experiment={recipe}", *_inherited_overrides()], config_dir)
     with open_dict(run_cfg):
         run_cfg.model = OmegaConf.create(OmegaConf.to_container(cfg.teacher.model, resolve=True))
         run_cfg.data = OmegaConf.create(OmegaConf.to_container(cfg.data, resolve=True))

@@ -19,7 +19,8 @@ import io
 import json
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,18 @@ class DeployableNet(nn.Module):
         if self.include_edge:
             return foreground, torch.sigmoid(out.edge_logits)
         return foreground
+
+
+@contextmanager
+def deployable(net: nn.Module, include_edge: bool = False) -> Iterator[DeployableNet]:
+    """``net`` wrapped as a :class:`DeployableNet` on CPU in float32 eval mode, for export and for
+    the PyTorch side of verification; ``net``'s device and training mode are restored on exit."""
+    was_training = net.training
+    device = next(net.parameters()).device
+    try:
+        yield DeployableNet(net, include_edge=include_edge).cpu().float().eval()
+    finally:
+        net.to(device).train(was_training)
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -109,12 +122,7 @@ def export_onnx(
         raise ValueError(f"opset must be >= 17 (LayerNormalization, modern Resize); got {opset}.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    was_training = net.training
-    device = next(net.parameters()).device
-    wrapper = DeployableNet(net, include_edge=include_edge).cpu().float().eval()
     example = torch.rand(1, 3, int(height), int(width))
-    with torch.no_grad():
-        wrapper(example)  # fails early with the model's own input-shape message
     outputs = [OUTPUT_NAME, EDGE_NAME] if include_edge else [OUTPUT_NAME]
     dynamic_shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},) if dynamic_batch else None
     tmp = path.with_name(path.name + ".tmp")
@@ -123,7 +131,9 @@ def export_onnx(
     try:
         for logger in quiet.values():  # the exporter's optimiser logs every pass at INFO
             logger.setLevel(logging.WARNING)
-        with warnings.catch_warnings():
+        with deployable(net, include_edge) as wrapper, warnings.catch_warnings():
+            with torch.no_grad():
+                wrapper(example)  # fails early with the model's own input-shape message
             warnings.simplefilter("ignore")
             if exporter == "dynamo":
                 program = torch.onnx.export(
@@ -141,7 +151,6 @@ def export_onnx(
             else:
                 model = _torchscript_export(wrapper, example, outputs, opset, dynamic_batch)
     finally:
-        net.to(device).train(was_training)
         for name, logger in quiet.items():
             logger.setLevel(levels[name])
     props = {
@@ -185,7 +194,6 @@ def _torchscript_export(
         dynamic_axes=axes,
         do_constant_folding=True,
     )
-    wrapper.eval()  # the tracer restores the wrapper's (train) mode flag recursively
     return onnx.load_from_string(buffer.getvalue())
 
 

@@ -11,7 +11,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from seg.export.onnx import DeployableNet
+from seg.export.onnx import deployable
 
 
 class ExportVerificationError(RuntimeError):
@@ -127,13 +127,8 @@ def verify_export(
         ExportVerificationError: With the numbers, when either limit is exceeded.
     """
     session = OnnxModel(onnx_path)
-    was_training = net.training
-    device = next(net.parameters()).device
-    wrapper = DeployableNet(net).cpu().float().eval()
-    try:
+    with deployable(net) as wrapper:
         reference = wrapper(torch.from_numpy(np.ascontiguousarray(frames, np.float32))).numpy()
-    finally:
-        net.to(device).train(was_training)
     got = session(frames)
     result = Verification(
         frames=len(frames),
