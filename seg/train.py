@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -118,11 +119,16 @@ def run(cfg: DictConfig) -> tuple[dict[str, float], L.LightningModule]:
     """
     route_lightning_logs_through_hydra()
     output_dir = Path(cfg.paths.output_dir)
+    datamodule = build_datamodule(cfg)
+    datamodule.report_dir = output_dir
+    if int(os.environ.get("LOCAL_RANK", 0)) == 0:
+        # The check pass (and synthetic rendering) first: a bad file stops the run now, not after
+        # a teacher was trained. Lightning's own prepare_data call then finds the work done.
+        datamodule.prepare_data()
     teacher, teacher_info = get_teacher(cfg)  # may train and cache a teacher: before seeding
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
-    datamodule = build_datamodule(cfg)
     module = build_module(cfg, teacher)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callbacks")
     hparams = OmegaConf.to_container(cfg, resolve=True)

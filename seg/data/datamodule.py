@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import cv2
 import lightning as L
+import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
+from seg.data.badcases import badcase_flags
 from seg.data.sample import Transform
+from seg.data.skip_report import write_skip_report
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,13 @@ class PortraitDataModule(L.LightningDataModule):
         eval_transform: Pipeline for validation and test samples (e.g. a resize for real data).
         dataset_kwargs: Keyword arguments given to every split's dataset (e.g. the synthetic
             generator's ``seed`` and ``difficulty``, a dataset ``root``), so one override changes all.
+        badcases: A badcase manifest (CSV with an ``id`` column, as written by
+            ``scripts/mine_badcases.py``) whose samples are drawn ``badcase_weight`` times as often
+            in training.
+        badcase_weight: Oversampling factor of the badcases (> 0).
+        **dataset_options: Any other key of the data config (e.g. the real-data configs' ``root``,
+            ``on_bad_sample``, ``foreground_labels``) is given to every split's dataset too, merged
+            over ``dataset_kwargs``, so ``data.root=...`` is the one override a user needs.
     """
 
     def __init__(
@@ -57,10 +68,19 @@ class PortraitDataModule(L.LightningDataModule):
         train_transform: Transform | None = None,
         eval_transform: Transform | None = None,
         dataset_kwargs: dict[str, Any] | None = None,
+        badcases: str | None = None,
+        badcase_weight: float = 4.0,
+        **dataset_options: Any,
     ) -> None:
         super().__init__()
         if batch_size <= 0:
             raise ValueError(f"data.batch_size must be > 0, got {batch_size}.")
+        if badcase_weight <= 0:
+            raise ValueError(f"data.badcase_weight must be > 0, got {badcase_weight}.")
+        self.badcases = badcases
+        self.badcase_weight = float(badcase_weight)
+        self.report_dir: Path | None = None  # set by train.py: where skipped_samples.csv goes
+        self._prepared = False
         self.factories = {"train": train, "val": val, "test": test}
         self.height, self.width = int(height), int(width)
         self.batch_size = batch_size
@@ -68,7 +88,7 @@ class PortraitDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.transforms = {"train": train_transform, "val": eval_transform, "test": eval_transform}
-        self.dataset_kwargs = dict(dataset_kwargs or {})
+        self.dataset_kwargs = {**(dataset_kwargs or {}), **dataset_options}
         # One OpenCV thread, set here in the parent before any DataLoader worker is forked: the
         # workers already use the cores, and an OpenCV thread pool created in the parent deadlocks
         # a forked worker that touches it (seen as a hang at the start of validation).
@@ -79,11 +99,18 @@ class PortraitDataModule(L.LightningDataModule):
         return self.factories[split](transform=self.transforms[split], **self.dataset_kwargs)
 
     def prepare_data(self) -> None:
-        """Render caches / run checks once per machine before any process reads the data."""
+        """Render caches / run the check pass once per machine before any process reads the data;
+        bad samples skipped by ``on_bad_sample=skip`` are listed in ``skipped_samples.csv``."""
+        if self._prepared:
+            return
+        skipped = {}
         for split in SPLITS:
             dataset = self._build(split)
             if hasattr(dataset, "prepare"):
                 dataset.prepare()
+            skipped[split] = getattr(dataset, "skipped", [])
+        write_skip_report(skipped, self.report_dir)
+        self._prepared = True
 
     def setup(self, stage: str | None = None) -> None:
         for split in SPLITS:
@@ -104,19 +131,61 @@ class PortraitDataModule(L.LightningDataModule):
 
     def prepared_split(self, split: str) -> Dataset:
         """Build and prepare one split alone (tools that need only val/test frames, e.g. export),
-        without rendering or checking the others."""
+        without rendering or checking the others.
+
+        Args:
+            split: ``train``, ``val`` or ``test``; any other name (e.g. ``all`` for every sample of
+                a real dataset, a synthetic stream of its own) is built with the test split's
+                factory and settings (no augmentation) and ``split=<name>``.
+        """
         if split not in self.datasets:
-            dataset = self._build(split)
+            if split in SPLITS:
+                dataset = self._build(split)
+            else:
+                dataset = self.factories["test"](
+                    split=split, transform=self.transforms["test"], **self.dataset_kwargs
+                )
             if hasattr(dataset, "prepare"):
                 dataset.prepare()
             self.datasets[split] = dataset
         return self.datasets[split]
 
+    def train_weights(self) -> np.ndarray | None:
+        """Per-sample draw weights of the train split: the sources' mixing weights times
+        ``badcase_weight`` for badcases (None: uniform)."""
+        dataset = self.dataset("train")
+        weights = getattr(dataset, "sample_weights", lambda: None)()
+        if self.badcases:
+            weights = np.ones(len(dataset)) if weights is None else np.asarray(weights, float)
+            flags = badcase_flags(self.badcases, dataset)
+            before = weights[flags].sum() / weights.sum()
+            weights = np.where(flags, weights * self.badcase_weight, weights)
+            log.info(
+                "Badcases: %d of %d train samples drawn %gx as often (%s): their share of draws "
+                "%.1f%% -> %.1f%%.",
+                int(flags.sum()),
+                len(flags),
+                self.badcase_weight,
+                self.badcases,
+                100 * before,
+                100 * weights[flags].sum() / weights.sum(),
+            )
+        return weights
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        sampler = None
+        if shuffle:
+            weights = self.train_weights()
+            if weights is not None:
+                # Lightning wraps a custom sampler in a DistributedSamplerWrapper under DDP.
+                sampler = WeightedRandomSampler(
+                    torch.as_tensor(weights, dtype=torch.double), len(weights), replacement=True
+                )
         return DataLoader(
             self.dataset(split),
             batch_size=self.batch_size if split == "train" else self.eval_batch_size,
-            shuffle=shuffle,
+            shuffle=shuffle and sampler is None,
+            sampler=sampler,
             drop_last=shuffle,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,

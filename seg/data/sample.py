@@ -13,7 +13,7 @@ Transform = Callable[..., dict[str, Any]]
 
 def make_sample(
     image: np.ndarray,
-    mask: np.ndarray,
+    mask: np.ndarray | None,
     index: int,
     transform: Transform | None = None,
     previous: tuple[np.ndarray, np.ndarray] | None = None,
@@ -22,7 +22,8 @@ def make_sample(
 
     Args:
         image: ``H x W x 3`` uint8 RGB.
-        mask: ``H x W`` uint8 in ``{0, 1}``.
+        mask: ``H x W`` uint8 in ``{0, 1}`` (or float32 in ``[0, 1]``: soft targets); None for an
+            unlabelled image (the sample then has no ``mask``).
         index: Sample index in its dataset (kept in the batch for previews and badcase mining).
         transform: An albumentations pipeline called as ``transform(image=..., mask=...)``, or None.
             With ``previous`` it is called as ``transform(image=..., mask=..., previous_image=...,
@@ -46,6 +47,12 @@ def make_sample(
                 f"make_sample: previous frame {previous_image.shape}/{previous_mask.shape} does "
                 f"not match the frame {image.shape}/{mask.shape} (sample {index})."
             )
+    if mask is None:
+        if previous is not None:
+            raise ValueError(f"make_sample: an unlabelled sample ({index}) cannot have a pair.")
+        if transform is not None:
+            image = transform(image=image)["image"]
+        return {"image": _image_tensor(image), "index": index}
     if transform is not None:
         if previous is None:
             out = transform(image=image, mask=mask)

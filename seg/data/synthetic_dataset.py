@@ -211,6 +211,10 @@ class SyntheticPortraitDataset(Dataset):
         self._images = np.load(path / "images.npy", mmap_mode="r")
         self._masks = np.load(path / "masks.npy", mmap_mode="r")
 
+    def sample_ids(self) -> list[str]:
+        """A stable id per frame, in index order (``<split>/<index>``), for reports and badcases."""
+        return [f"{self.split}/{i:06d}" for i in range(self.length)]
+
     def attributes(self) -> list[dict[str, str]]:
         """Categorical attributes of every frame (skin tone, lighting, ...), in index order."""
         path = self.cache_path

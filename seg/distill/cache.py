@@ -80,6 +80,22 @@ def teacher_run_config(cfg: DictConfig) -> DictConfig:
     return run_cfg
 
 
+def _data_fingerprint(run_cfg: DictConfig) -> str | None:
+    """For real datasets, a hash of the files on disk (a changed dataset under the same root must
+    not reuse a teacher trained on the old one); None for generated data."""
+    from seg.train import build_datamodule
+
+    data = run_cfg.data
+    root = None if "root" not in data or OmegaConf.is_missing(data, "root") else data.root
+    if root is None and not data.get("sources"):
+        return None
+    datamodule = build_datamodule(run_cfg)
+    dataset = datamodule.factories["train"](
+        split="all", transform=None, **datamodule.dataset_kwargs
+    )
+    return dataset.fingerprint() if hasattr(dataset, "fingerprint") else None
+
+
 def teacher_cache_key(run_cfg: DictConfig) -> str:
     """A 12-hex-digit hash of everything in ``run_cfg`` that changes the trained teacher."""
     from seg.data.synthetic import source_fingerprint
@@ -100,6 +116,7 @@ def teacher_cache_key(run_cfg: DictConfig) -> str:
         "seed": c.get("seed"),
         "module": c.get("module"),
         "generator": source_fingerprint(),
+        "files": _data_fingerprint(run_cfg),
     }
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]

@@ -1,0 +1,1 @@
+"""Evaluation of trained models: per-image scores, attribute breakdowns, reports, model cards."""

@@ -1,0 +1,91 @@
+"""The labelled (or unlabelled) frames a model is evaluated on, at the model's input size."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+from torch.utils.data import Dataset
+
+if TYPE_CHECKING:
+    from seg.eval.predict import Predictor
+
+from seg.eval.predict import ROOT
+
+
+def _is_data_choice(override: str) -> bool:
+    """``data=<option>`` (also ``+data=`` / ``++data=``) picks another data config."""
+    return override.lstrip("+").split("=", 1)[0] == "data"
+
+
+def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConfig:
+    """The config whose ``data`` section builds the evaluation data.
+
+    With a ``data=<option>`` override: ``configs/train.yaml`` composed with the overrides. Else,
+    with a known run dir: the run's saved config merged with the ``key=value`` overrides. Else the
+    default (synthetic) data composed with the overrides. Either way ``data.height``/``data.width``
+    are the predictor's input size and ``data.num_workers`` is 0.
+    """
+    from seg.config import compose_train, register_resolvers
+
+    os.environ.setdefault("PROJECT_ROOT", str(ROOT))  # the configs' ${oc.env:PROJECT_ROOT}
+    register_resolvers()
+    overrides = list(overrides)
+    size = [
+        f"data.height={predictor.height}",
+        f"data.width={predictor.width}",
+        "data.num_workers=0",
+    ]
+    if predictor.run_dir is not None and not any(_is_data_choice(o) for o in overrides):
+        cfg = OmegaConf.load(predictor.run_dir / ".hydra" / "config.yaml")
+        dotlist = [o.lstrip("+") for o in overrides]
+        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(dotlist))
+        with open_dict(cfg):
+            cfg.data.height = predictor.height
+            cfg.data.width = predictor.width
+            cfg.data.num_workers = 0
+        return cfg
+    return compose_train([*overrides, *size])
+
+
+def data_description(cfg: DictConfig) -> dict[str, str | None]:
+    """Short description of a config's data: its target, test factory and root, for reports."""
+    data = cfg.data
+    test = data.get("test") or {}
+    kwargs = data.get("dataset_kwargs") or {}
+
+    def text(node: object, key: str) -> str | None:
+        try:
+            value = OmegaConf.select(node, key) if isinstance(node, DictConfig) else None
+        except Exception:  # noqa: BLE001 - e.g. ${hydra:...} outside a Hydra run
+            return None
+        return None if value is None else str(value)
+
+    return {
+        "dataset": text(test, "_target_"),
+        "root": text(kwargs, "root") or text(data, "root") or text(test, "root"),
+        "size": f"{data.height}x{data.width}",
+    }
+
+
+def eval_dataset(
+    predictor: Predictor, overrides: Sequence[str] = (), split: str = "test"
+) -> Dataset:
+    """The dataset to evaluate ``predictor`` on, at its input size and without augmentation.
+
+    Args:
+        predictor: The model (its input size and run dir pick the data).
+        overrides: Hydra-style ``key=value`` overrides, e.g. ``data=folder data.root=/data/x`` or
+            ``data.test.length=64``; see :func:`eval_config`.
+        split: ``train``, ``val``, ``test`` or any other name the dataset understands (``all``:
+            every sample of a real dataset).
+
+    Returns:
+        ``datamodule.prepared_split(split)`` of :func:`seg.train.build_datamodule`.
+    """
+    from seg.train import build_datamodule
+
+    cfg = eval_config(predictor, overrides)
+    return build_datamodule(cfg).prepared_split(split)
