@@ -46,6 +46,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from seg.bench.latency import cpu_model
 from seg.losses import (
     AffinityKD,
     AttentionKD,
@@ -326,16 +327,6 @@ def affinity_sizes(sizes: list[tuple[int, int]], batch: int) -> list[str]:
             f"{batch * n * n * 4 / MIB:.2f} |"
         )
     return lines
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def render(rows: list[Row], args: argparse.Namespace, command: str, device: torch.device) -> str:

@@ -61,6 +61,7 @@ os.environ.setdefault("PROJECT_ROOT", str(ROOT))
 
 from seg.bench.latency import (  # noqa: E402
     Runner,
+    cpu_model,
     ort_runner,
     tflite_runner,
     time_interleaved,
@@ -577,17 +578,6 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # reporting
-
-
-def cpu_model() -> str:
-    """The CPU's ``model name`` from /proc/cpuinfo (platform's processor string otherwise)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
 
 
 def versions() -> dict[str, str]:

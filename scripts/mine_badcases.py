@@ -164,15 +164,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for category, path in summary["files"]["sheets"].items():
         print(f"Sheet:   {category:<14} {path}")
     print(f"Summary: {summary['files']['summary']}")
-    if labelled:
+    if labelled and args.split in ("val", "test"):
+        print(
+            f"Note: these are {args.split} samples. Training oversamples only train samples, so "
+            "look at them (sheets, categories) to decide what data to collect; to up-weight "
+            "badcases in training, mine --split train (or a labelled pool you add to training)."
+        )
+    elif labelled:
         print("Retrain with the badcases weighted up:")
     else:
         print(
             "The pool is unlabelled, so it cannot be trained on as is; label it with the teacher "
             "(check review.png), then train on the labelled copy:"
         )
-    for line in next_steps:
-        print(f"  {line}")
+    if not (labelled and args.split in ("val", "test")):
+        for line in next_steps:
+            print(f"  {line}")
     log.debug(json.dumps(summary, indent=2))
     return summary
 

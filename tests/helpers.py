@@ -18,6 +18,14 @@ from seg.config import register_resolvers
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 register_resolvers()
+# A tiny student (a few seconds to build, export and run) for tests that need any network.
+TINY_STUDENT = {
+    "_target_": "seg.models.StudentNet",
+    "encoder": "mobilenetv3_small_050",
+    "decoder_channels": 8,
+    "refine_channels": 8,
+    "edge_head": False,
+}
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 
 

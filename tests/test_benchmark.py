@@ -12,18 +12,12 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers import load_script
+from helpers import TINY_STUDENT, load_script
 from seg.bench.latency import time_fn
 from seg.bench.macs import onnx_cost
 from seg.bench.peers import DEFAULT_DIR, PEERS, find_peers, missing_reason
 
-TINY = {
-    "_target_": "seg.models.StudentNet",
-    "encoder": "mobilenetv3_small_050",
-    "decoder_channels": 8,
-    "refine_channels": 8,
-    "edge_head": False,
-}
+TINY = dict(TINY_STUDENT)
 KEYS = {"model", "precision", "height", "width", "threads", "median_ms", "p90_ms", "params", "macs"}
 PEERS_MISSING = missing_reason(DEFAULT_DIR)
 

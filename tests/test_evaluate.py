@@ -12,18 +12,12 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from helpers import compose_cfg, load_script
+from helpers import TINY_STUDENT, compose_cfg, load_script
 from seg.eval.data import eval_dataset
 from seg.eval.predict import Predictor, load_predictor
 from seg.eval.scoring import ImageScore, breakdown, score_dataset, summarize
 
-TINY = {
-    "_target_": "seg.models.StudentNet",
-    "encoder": "mobilenetv3_small_050",
-    "decoder_channels": 8,
-    "refine_channels": 8,
-    "edge_head": False,
-}
+TINY = dict(TINY_STUDENT)
 H, W = 64, 96
 NO_CACHE = "data.dataset_kwargs.cache_dir=null"  # render the few frames on the fly, not into data/
 
@@ -305,3 +299,15 @@ def test_evaluate_script_onnx_without_latency(tiny, tmp_path):
     card = (out / "model_card.md").read_text()
     assert "Not measured (`--no-latency`)" in card and "No worst-case sheet" in card
     assert len(read_csv(out / "per_image.csv")) == 5
+
+
+def test_train_split_is_scored_without_augmentation(tmp_path):
+    from seg.eval.data import eval_dataset
+
+    class Fixed:
+        height, width, run_dir = 32, 48, None
+
+    overrides = ["data.train.length=4", f"data.dataset_kwargs.cache_dir={tmp_path}"]
+    ds = eval_dataset(Fixed(), overrides, split="train")
+    first = [ds[i]["image"] for i in range(4)]
+    assert all(torch.equal(a, ds[i]["image"]) for i, a in enumerate(first))  # no random transform

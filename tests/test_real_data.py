@@ -352,3 +352,15 @@ def test_teacher_cache_key_follows_the_files_of_a_real_dataset(tmp_path):
     Image.fromarray(image).save(tmp_path / "p/images/new.png")  # same root, one more photo
     Image.fromarray(mask * 255).save(tmp_path / "p/masks/new.png")
     assert teacher_cache_key(teacher_run_config(cfg)) != before
+    # Oversampling badcases retrains the student, never the teacher.
+    (tmp_path / "bad.csv").write_text("id\np/s01\n")
+    looped = compose_cfg(
+        "experiment=attn_distill",
+        "data=folder",
+        f"data.root={tmp_path / 'p'}",
+        f"data.badcases={tmp_path / 'bad.csv'}",
+    )
+    assert "badcases" not in teacher_run_config(looped).data
+    assert teacher_cache_key(teacher_run_config(looped)) == teacher_cache_key(
+        teacher_run_config(cfg)
+    )

@@ -6,7 +6,9 @@ cached under ``teacher.cache_dir/<recipe>-<model>-<key>/teacher.pt``. The key ha
 changes the trained teacher (model, data, augmentation, loss, optimizer, trainer settings, seed and
 the synthetic generator's source), so the next run with the same teacher and data reuses it, and a
 change to any of them trains a new one. Loader workers, batch size for evaluation and the data cache
-folder do not change the teacher and are left out of the key.
+folder do not change the teacher and are left out of the key. Badcase oversampling
+(``data.badcases``) applies to the student only: the teacher run drops it, so each round of the
+closed loop reuses the teacher; for real datasets the key covers the files on disk.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ def teacher_run_config(cfg: DictConfig) -> DictConfig:
     with open_dict(run_cfg):
         run_cfg.model = OmegaConf.create(OmegaConf.to_container(cfg.teacher.model, resolve=True))
         run_cfg.data = OmegaConf.create(OmegaConf.to_container(cfg.data, resolve=True))
+        # Badcase oversampling targets the student: the teacher is trained once per dataset, not
+        # again every round of the closed loop.
+        run_cfg.data.pop("badcases", None)
+        run_cfg.data.pop("badcase_weight", None)
         run_cfg.augment = OmegaConf.create(OmegaConf.to_container(cfg.augment, resolve=True))
         run_cfg.paths = OmegaConf.create(OmegaConf.to_container(cfg.paths, resolve=True))
         run_cfg.task_name = f"teacher_cache_{recipe}"

@@ -3,10 +3,10 @@ attribute group (the fairness view), and how fast it runs — rendered from ``su
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 from typing import Any
 
+from seg.bench.latency import cpu_model
 from seg.eval.predict import Predictor
 
 LATENCY_ITERS = 50
@@ -28,17 +28,6 @@ LIMITATIONS = """\
 * The numbers below hold for the data evaluated here. Synthetic or narrow test data does not
   prove quality on real footage: evaluate on data like the deployment's, with attribute columns,
   before relying on the per-group results."""
-
-
-def cpu_name() -> str:
-    """The CPU's ``model name`` from ``/proc/cpuinfo`` (platform's processor string otherwise)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
 
 
 def latency_graph(predictor: Predictor) -> Path | None:
@@ -64,7 +53,7 @@ def measure_latency(
     """
     from seg.bench.latency import ort_runner, time_fn
 
-    cpu = cpu_name()
+    cpu = cpu_model()
     graph = latency_graph(predictor)
     if graph is None:
         return {
@@ -170,7 +159,7 @@ def _overall_section(overall: dict[str, Any], threshold: Any) -> list[str]:
 def _latency_section(latency: dict[str, Any] | None) -> list[str]:
     lines = ["## Latency", ""]
     if latency is None:
-        return [*lines, f"Not measured (`--no-latency`). CPU: {cpu_name()}."]
+        return [*lines, f"Not measured (`--no-latency`). CPU: {cpu_model()}."]
     if not latency.get("measured"):
         return [*lines, f"Not measured: {latency.get('reason')}. CPU: {latency.get('cpu')}."]
     height, width = latency["input_size"]

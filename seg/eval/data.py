@@ -73,7 +73,8 @@ def data_description(cfg: DictConfig) -> dict[str, str | None]:
 def eval_dataset(
     predictor: Predictor, overrides: Sequence[str] = (), split: str = "test"
 ) -> Dataset:
-    """The dataset to evaluate ``predictor`` on, at its input size and without augmentation.
+    """The dataset to evaluate ``predictor`` on, at its input size and without augmentation (the
+    train split too: mining it scores the frames training sees, not random augmented copies).
 
     Args:
         predictor: The model (its input size and run dir pick the data).
@@ -88,4 +89,7 @@ def eval_dataset(
     from seg.train import build_datamodule
 
     cfg = eval_config(predictor, overrides)
+    with open_dict(cfg):  # scored frames are never augmented, the train split's neither
+        augment = cfg.get("augment") or {}
+        cfg.augment = {"train": augment.get("eval"), "eval": augment.get("eval")}
     return build_datamodule(cfg).prepared_split(split)
