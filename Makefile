@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install train teacher student test test-all lint format bench-data bench-losses peers benchmark evidence clean
+.PHONY: help install train teacher student test test-all lint format bench-data bench-real-data bench-losses peers benchmark evidence badcase-evidence clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -63,8 +63,14 @@ benchmark: $(STAMP)  ## latency of the students vs MediaPipe -> docs/benchmarks.
 evidence: $(STAMP)  ## distillation evidence: 5 variants x 3 seeds, then a mean ± std table (hours on CPU)
 	PY=$(BIN)/python bash scripts/distill_evidence.sh
 
+badcase-evidence: $(STAMP)  ## closed loop: mine each student's badcases, retrain with them, compare (~30 min)
+	PY=$(BIN)/python bash scripts/badcase_evidence.sh
+
 bench-data: $(STAMP)  ## data pipeline frames/s -> docs/data_pipeline.md
 	$(BIN)/python scripts/bench_data.py
+
+bench-real-data: $(STAMP)  ## real photos: check pass and loading throughput -> docs/real_data_pipeline.md
+	$(BIN)/python scripts/bench_real_data.py
 
 clean:  ## remove caches, cached teachers and run outputs (keeps .venv)
 	rm -rf logs outputs multirun data/cache checkpoints .pytest_cache .ruff_cache

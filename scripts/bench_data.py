@@ -14,7 +14,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -26,6 +25,9 @@ import cv2
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from seg.bench.report import write_report  # noqa: E402
 
 
 def build_augment(name: str, height: int, width: int):
@@ -130,12 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "(in parallel over all cores) and memory-mapped by every later run with the same data settings.",
         "",
     ]
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
-    print(f"wrote {out}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+    write_report(args.output, lines, args.json, rows)
     return 0
 
 

@@ -4,9 +4,16 @@ Each run dir must hold ``metrics.json`` and ``.hydra/config.yaml`` (every ``trai
 Runs are grouped by ``task_name`` (or ``--group-by`` any dotted config key); a group with several runs
 (e.g. seeds) shows mean ± sample std.
 
+Runs evaluated with ``scripts/evaluate.py`` (``<run>/eval-test/summary.json``) also offer the model
+card's numbers as metrics: ``eval/iou_mean``, ``eval/boundary_f_mean``, ``group/<attribute>/<group>``
+(that group's mean IoU), ``group/<attribute>/worst`` (the worst group's mean IoU) and
+``group/<attribute>/gap`` (best minus worst group, IoU points).
+
 Usage:
     python scripts/compare_runs.py logs/teacher/* logs/student/* [--metrics test/iou test/boundary_f]
                                    [--group-by task_name] [--output table.md] [--skip-unfinished]
+    python scripts/compare_runs.py logs/student/* logs/badcase_retrain/* \
+        --metrics test/iou group/lighting/low_light group/hands/worst group/hands/gap
 """
 
 from __future__ import annotations
@@ -32,11 +39,25 @@ def load_run(run_dir: Path) -> dict[str, Any]:
             raise FileNotFoundError(
                 f"{run_dir} is not a finished run: {f.name} is missing (expected {f})."
             )
-    return {
-        "dir": run_dir,
-        "metrics": json.loads(metrics_file.read_text()),
-        "cfg": OmegaConf.load(config_file),
-    }
+    metrics = json.loads(metrics_file.read_text())
+    summary_file = run_dir / "eval-test" / "summary.json"
+    if summary_file.is_file():
+        metrics.update(eval_metrics(json.loads(summary_file.read_text())))
+    return {"dir": run_dir, "metrics": metrics, "cfg": OmegaConf.load(config_file)}
+
+
+def eval_metrics(summary: dict[str, Any]) -> dict[str, float]:
+    """The numbers of a ``scripts/evaluate.py`` summary as flat metric keys (see the docstring)."""
+    out = {f"eval/{k}": float(v) for k, v in summary.get("overall", {}).items() if v is not None}
+    for attribute, result in (summary.get("breakdown") or {}).items():
+        groups = result.get("groups", {})
+        for group, stats in groups.items():
+            out[f"group/{attribute}/{group}"] = float(stats["iou_mean"])
+        if result.get("worst") in groups:
+            out[f"group/{attribute}/worst"] = float(groups[result["worst"]]["iou_mean"])
+        if result.get("gap") is not None:
+            out[f"group/{attribute}/gap"] = float(result["gap"])
+    return out
 
 
 def model_name(cfg) -> str:
@@ -51,7 +72,7 @@ def model_name(cfg) -> str:
 def fmt(values: list[float], key: str) -> str:
     if not values:
         return "–"
-    digits = 0 if key.startswith("time/") else 4
+    digits = 0 if key.startswith("time/") else 2 if key.endswith("/gap") else 4
     mean = statistics.fmean(values)
     if len(values) == 1:
         return f"{mean:.{digits}f}"

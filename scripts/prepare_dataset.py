@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--attributes", type=Path, help="CSV: id + attribute columns to join")
     parser.add_argument("overrides", nargs="*", help="data config overrides, e.g. data=list")
     args = parser.parse_args(argv)
+    misplaced = [s for s in args.splits if "=" in s]
+    if misplaced:
+        parser.error(
+            f"--splits takes split names, got {misplaced}: put key=value overrides before "
+            "--splits (or after --output DIR)."
+        )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("PROJECT_ROOT", str(ROOT))
 

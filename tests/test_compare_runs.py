@@ -47,3 +47,25 @@ def test_groups_seeds_and_skips_unfinished_runs_only_when_asked(tmp_path, capsys
     assert "is not a finished run" in capsys.readouterr().err
     assert compare.main([*argv, str(unfinished), "--skip-unfinished"]) == 0
     assert "skipped 1 unfinished run dir(s)" in capsys.readouterr().err
+
+
+def test_model_card_groups_become_columns(tmp_path):
+    compare = load_script()
+    runs = [fake_run(tmp_path, n, "student", 0.9) for n in ("a", "b")]
+    for run, (dark, gap) in zip(runs, ((0.80, 10.0), (0.84, 6.0)), strict=True):
+        (run / "eval-test").mkdir()
+        summary = {
+            "overall": {"iou_mean": 0.9, "iou_pooled": None},
+            "breakdown": {
+                "lighting": {
+                    "groups": {"even": {"iou_mean": 0.9}, "low_light": {"iou_mean": dark}},
+                    "worst": "low_light",
+                    "gap": gap,
+                }
+            },
+        }
+        (run / "eval-test" / "summary.json").write_text(json.dumps(summary))
+    out = tmp_path / "t.md"
+    metrics = ["group/lighting/low_light", "group/lighting/worst", "group/lighting/gap"]
+    assert compare.main(["--metrics", *metrics, "--output", str(out), *map(str, runs)]) == 0
+    assert "| 0.8200 ± 0.0283 | 0.8200 ± 0.0283 | 8.00 ± 2.83 |" in out.read_text()

@@ -364,3 +364,40 @@ def test_teacher_cache_key_follows_the_files_of_a_real_dataset(tmp_path):
     assert teacher_cache_key(teacher_run_config(looped)) == teacher_cache_key(
         teacher_run_config(cfg)
     )
+
+
+def test_every_real_data_config_builds_its_splits(tmp_path):
+    """data=list / matting / images / mixed compose and read their layouts with the documented keys."""
+    write_folder(tmp_path / "f", n=6)
+    (tmp_path / "f" / "all.txt").write_text(
+        "".join(f"images/s0{i}.png masks/s0{i}.png\n" for i in range(6))
+    )
+    _write_matting(tmp_path / "m", n=6)
+    common = [
+        "augment=none",
+        "data.cache_dir=null",
+        "data.split_ratio=[1,1,1]",
+        "data.batch_size=1",
+    ]
+    cases = {
+        "list": [f"data.root={tmp_path / 'f'}", "data.list_file=all.txt"],
+        "matting": [f"data.root={tmp_path / 'm'}", "data.soft=true"],
+        "images": [f"data.root={tmp_path / 'f' / 'images'}"],
+        "mixed": [
+            f"data.sources=[{{format: folder, root: {tmp_path / 'f'}}}, "
+            f"{{format: matting, root: {tmp_path / 'm'}, weight: 3}}]"
+        ],
+    }
+    for option, overrides in cases.items():
+        dm = build_datamodule(compose_cfg(f"data={option}", *common, *overrides))
+        splits = [dm.prepared_split(s) for s in ("train", "val", "test")]
+        assert sum(map(len, splits)) == (12 if option == "mixed" else 6), option
+        assert ("mask" in splits[0][0]) == (option != "images"), option
+        if option == "images":
+            with pytest.raises(ValueError, match="cannot be trained on"):
+                dm.setup()
+    # Mixed: the matting source gets 3/4 of the training draws.
+    weights = dm.train_weights()
+    ids = dm.dataset("train").sample_ids()
+    share = weights[[i.startswith("m/") for i in ids]].sum() / weights.sum()
+    assert share == pytest.approx(0.75)

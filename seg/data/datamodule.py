@@ -117,6 +117,12 @@ class PortraitDataModule(L.LightningDataModule):
             if split not in self.datasets:
                 self.datasets[split] = self._build(split)
                 log.info("%s split: %d samples", split, len(self.datasets[split]))
+        if getattr(self.datasets["train"], "labelled", True) is False:
+            raise ValueError(
+                "The data has no masks (data=images is an unlabelled pool): it cannot be trained "
+                "on. Mine it (scripts/mine_badcases.py) or label it with the teacher "
+                "(scripts/pseudo_label.py), then train on the labelled folder with data=folder."
+            )
         if len(self.datasets["train"]) < self.batch_size:
             raise ValueError(
                 f"The train split has {len(self.datasets['train'])} samples, fewer than "

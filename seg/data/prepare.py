@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 from torch.utils.data import Dataset
 
-from seg.data.formats.manifest import RESERVED, read_manifest
+from seg.data.formats.manifest import RESERVED, SPLIT_NAMES, read_manifest
 from seg.data.image_io import load_pair
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def prepare_dataset(
                     "mask": f"masks/{stem}.png",
                     "width": image.shape[1],
                     "height": image.shape[0],
-                    "split": split,
+                    "split": split if split in SPLIT_NAMES else "",  # e.g. a pool: ratio split
                     "source": source,
                     "original_id": sample_id,
                     **attributes[index],
