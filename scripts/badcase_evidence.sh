@@ -6,7 +6,7 @@
 # the per-attribute breakdown). Results: docs/closed_loop.md.
 #
 #   bash scripts/badcase_evidence.sh                 # seeds 42 43 44, top 300 of 3000, weight 4 (~30 min on 2 cores)
-#   SEEDS="42" TOP=150 WEIGHT=8 bash scripts/badcase_evidence.sh
+#   SEEDS="42" TOP=150 WEIGHT=2 bash scripts/badcase_evidence.sh   # runs go to logs/badcase_retrain_w<WEIGHT>
 #   LOGS=/elsewhere/logs bash scripts/badcase_evidence.sh   # where the baseline student runs are
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +16,9 @@ TOP=${TOP:-300}
 WEIGHT=${WEIGHT:-4}
 LOGS=${LOGS:-logs}
 EXTRA=${EXTRA:-}
-find_run() {  # find_run <task dir> <seed> [required key=value in the config]: a finished run
+find_run() {  # find_run <task dir> <seed>: a finished run of that seed
   for d in "$1"/*/; do
-    if [ -f "$d/metrics.json" ] && grep -qs "^seed: $2$" "$d/.hydra/config.yaml" \
-      && { [ -z "${3:-}" ] || grep -qs "$3" "$d/.hydra/config.yaml"; }; then
+    if [ -f "$d/metrics.json" ] && grep -qs "^seed: $2$" "$d/.hydra/config.yaml"; then
       echo "${d%/}"; return 0
     fi
   done
@@ -37,17 +36,17 @@ for seed in $SEEDS; do
     echo "=== mine $base ($(date -u +%H:%M:%S))"
     $PY scripts/mine_badcases.py "$base" --split train --top "$TOP" --output "$mined"
   fi
-  retrain=$(find_run logs/badcase_retrain "$seed" "badcase_weight: $WEIGHT") || {
+  retrain=$(find_run "logs/badcase_retrain_w$WEIGHT" "$seed") || {
     echo "=== retrain seed=$seed with $mined/badcases.csv x$WEIGHT ($(date -u +%H:%M:%S))"
     # shellcheck disable=SC2086
-    $PY train.py experiment=student seed="$seed" task_name=badcase_retrain \
+    $PY train.py experiment=student seed="$seed" task_name="badcase_retrain_w$WEIGHT" \
       data.badcases="$PWD/$mined/badcases.csv" data.badcase_weight="$WEIGHT" \
       callbacks.progress_bar=null $EXTRA
-    retrain=$(find_run logs/badcase_retrain "$seed" "badcase_weight: $WEIGHT")
+    retrain=$(find_run "logs/badcase_retrain_w$WEIGHT" "$seed")
   }
   for run in "$base" "$retrain"; do
     [ -f "$run/eval-test/summary.json" ] || $PY scripts/evaluate.py "$run" --no-latency
   done
 done
-$PY scripts/compare_runs.py "$LOGS"/student/* logs/badcase_retrain/* \
-  --metrics test/iou test/boundary_f val/iou --skip-unfinished
+$PY scripts/compare_runs.py "$LOGS"/student/* logs/badcase_retrain_w*/* --skip-unfinished \
+  --metrics test/iou test/boundary_f group/lighting/low_light group/hands/two group/skin_tone/worst

@@ -12,7 +12,7 @@ card's numbers as metrics: ``eval/iou_mean``, ``eval/boundary_f_mean``, ``group/
 Usage:
     python scripts/compare_runs.py logs/teacher/* logs/student/* [--metrics test/iou test/boundary_f]
                                    [--group-by task_name] [--output table.md] [--skip-unfinished]
-    python scripts/compare_runs.py logs/student/* logs/badcase_retrain/* \
+    python scripts/compare_runs.py logs/student/* logs/badcase_retrain_w4/* \
         --metrics test/iou group/lighting/low_light group/hands/worst group/hands/gap
 """
 

@@ -11,6 +11,9 @@ Usage:
     python scripts/pseudo_label.py <teacher> /data/frames --output pool/ --min-confidence 0.95 \\
         --band 0.05 --ext jpg,png --max-images 2000
     python train.py experiment=attn_distill data=folder data.root=pool/   # then train on it
+    # calibrate --min-confidence on a labelled sample: IoU of kept vs rejected pseudo-masks
+    python scripts/pseudo_label.py <teacher> /data/sample/images --reference-masks /data/sample/masks \
+        --output /tmp/calib
 
 Check ``<output>/review.png`` (kept images, least confident first) before training on the labels.
 """
@@ -53,6 +56,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--max-images", type=int, help="label at most N images (sorted by path)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier output")
+    parser.add_argument(
+        "--reference-masks",
+        type=Path,
+        help="ground-truth masks for (some of) the images, <dir>/<relative path>.png: reports the "
+        "mean IoU of kept vs rejected pseudo-masks, to calibrate --min-confidence",
+    )
     parser.add_argument("--device", default="cpu", help="torch device for weights files")
     parser.add_argument("--threads", type=int, default=0, help="torch / ONNX Runtime threads")
     args = parser.parse_args(argv)
@@ -74,6 +83,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         max_images=args.max_images,
         batch_size=args.batch_size,
         overwrite=args.overwrite,
+        reference_masks=args.reference_masks,
         command=" ".join(shlex.quote(a) for a in ["python", "scripts/pseudo_label.py", *given]),
     )
     counts = summary["counts"]
@@ -82,6 +92,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"({counts['low_confidence']} below confidence {args.min_confidence}, "
         f"{counts['unreadable']} unreadable); {counts['empty_masks']} kept masks are empty."
     )
+    quality = summary.get("quality")
+    if quality:
+        parts = [
+            f"{name} {q['iou_mean']:.4f} (n={q['n']})" if q["n"] else f"{name} – (n=0)"
+            for name, q in (("kept", quality["kept"]), ("rejected", quality["rejected"]))
+        ]
+        print("Mean IoU against the reference masks: " + ", ".join(parts))
     for key in ("manifest", "rejected", "review", "summary"):
         if summary["files"][key]:
             print(f"{key.capitalize() + ':':<10} {summary['files'][key]}")

@@ -191,3 +191,26 @@ def test_stricter_settings_and_limits(tmp_path, unlabelled):
     assert summary["counts"]["kept"] == 2
     limited = pseudo_label(Soft(), tmp_path / "pool", tmp_path / "few", band=0.2, max_images=1)
     assert limited["counts"]["found"] == 1
+
+
+def test_reference_masks_score_kept_and_rejected_pseudo_masks(tmp_path, unlabelled):
+    """With ground truth for some images, the summary says how good kept vs rejected masks are."""
+    teacher = save_model(
+        tmp_path / "teacher.pt",
+        BrightnessTeacher(),
+        {"_target_": f"{__name__}.BrightnessTeacher"},
+        {"input_size": [32, 48]},
+    )
+    refs = tmp_path / "refs"
+    truth = np.zeros((80, 120), np.uint8)
+    truth[20:80, 40:60] = 255  # half of the white box: the pseudo-mask (the whole box) has IoU 0.5
+    save(refs / "a" / "p1.png", truth)
+    save(refs / "grey.png", np.full((50, 70), 255, np.uint8))  # the uncertain grey image
+    out = tmp_path / "labelled"
+    summary = load_script("pseudo_label").main(
+        [str(teacher), str(tmp_path / "pool"), "--output", str(out), "--reference-masks", str(refs)]
+    )
+    quality = summary["quality"]
+    assert quality["kept"]["n"] == 1 and quality["kept"]["iou_mean"] == pytest.approx(0.5, abs=0.02)
+    assert quality["rejected"]["n"] == 1  # the grey image: rejected, scored against its reference
+    assert 0.0 <= quality["rejected"]["iou_mean"] <= 1.0

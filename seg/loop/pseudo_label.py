@@ -43,9 +43,10 @@ from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from seg.callbacks.previews import PRED_COLOUR, overlay
-from seg.data.image_io import read_image
+from seg.data.image_io import MaskSpec, normalise_mask, read_image
 from seg.data.records import BadSampleError
 from seg.loop.mining import Model, label_tile, stack_rows
 
@@ -74,6 +75,7 @@ class Labelled:
         kept: Whether it made it into the dataset.
         reason: Why it was rejected (empty when kept).
         empty: Whether the kept mask has no foreground.
+        reference_iou: IoU of the teacher's mask with a reference mask (``reference_masks``).
     """
 
     path: Path
@@ -84,6 +86,7 @@ class Labelled:
     kept: bool = False
     reason: str = ""
     empty: bool = False
+    reference_iou: float | None = None
 
 
 def check_band(band: float) -> None:
@@ -231,6 +234,29 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]])
         writer.writerows(rows)
 
 
+def _reference_iou(
+    item: Labelled, images_dir: Path, reference_masks: str | Path, pred: np.ndarray
+) -> float | None:
+    """IoU of a pseudo-mask with the item's reference mask, None when it has none."""
+    path = Path(reference_masks) / item.path.relative_to(images_dir).with_suffix(".png")
+    if not path.is_file():
+        return None
+    with Image.open(path) as ref:
+        values = np.asarray(ref.convert("L") if ref.mode not in ("L", "P", "1") else ref)
+    gt = normalise_mask(values, path, MaskSpec()).astype(bool)
+    if gt.shape != pred.shape:
+        raise ValueError(
+            f"{path}: reference mask {gt.shape} does not match its image {pred.shape}."
+        )
+    union = np.logical_or(gt, pred).sum()
+    return 1.0 if union == 0 else float(np.logical_and(gt, pred).sum() / union)
+
+
+def _mean_iou(items: Sequence[Labelled]) -> dict[str, Any]:
+    scores = [r.reference_iou for r in items if r.reference_iou is not None]
+    return {"n": len(scores), "iou_mean": float(np.mean(scores)) if scores else None}
+
+
 def pseudo_label(
     teacher: Model,
     images_dir: str | Path,
@@ -243,6 +269,7 @@ def pseudo_label(
     batch_size: int = 8,
     overwrite: bool = False,
     command: str | None = None,
+    reference_masks: str | Path | None = None,
 ) -> dict[str, Any]:
     """Label every image under ``images_dir`` with ``teacher`` and write the folder dataset.
 
@@ -257,6 +284,10 @@ def pseudo_label(
         batch_size: Images per teacher call.
         overwrite: Replace ``images/`` and ``masks/`` of an earlier run in ``out_dir``.
         command: The command line, recorded in ``summary.json``.
+        reference_masks: A folder of ground-truth masks for some or all images
+            (``<folder>/<image path relative to images_dir, .png>``): each such image's pseudo-mask
+            is scored against it and ``summary.json`` reports the mean IoU of the kept and of the
+            rejected images, to calibrate ``min_confidence`` on a labelled sample.
 
     Returns:
         The summary written to ``summary.json`` (``counts``: ``found``, ``kept``, ``rejected``,
@@ -296,6 +327,10 @@ def pseudo_label(
             continue
         for item, prob in zip(chunk, teacher_probabilities(teacher, pixels), strict=True):
             item.confidence = confidence(prob, band)
+            if reference_masks is not None:
+                item.reference_iou = _reference_iou(
+                    item, images_dir, reference_masks, prob > threshold
+                )
             if item.confidence < min_confidence:
                 item.reason = f"low confidence {item.confidence:.4f} < {min_confidence}"
                 continue
@@ -348,6 +383,13 @@ def pseudo_label(
         cv2.imwrite(str(out_dir / "review.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         files["review"] = str(out_dir / "review.png")
     unreadable = sum(r.confidence is None for r in rejected)
+    quality = None
+    if reference_masks is not None:
+        quality = {
+            "reference_masks": str(reference_masks),
+            "kept": _mean_iou([r for r in kept]),
+            "rejected": _mean_iou([r for r in rejected if r.confidence is not None]),
+        }
     summary = {
         "input": str(images_dir),
         "output": str(out_dir),
@@ -373,6 +415,7 @@ def pseudo_label(
         },
         "extensions": list(parse_extensions(extensions)),
         "max_images": max_images,
+        "quality": quality,
         "command": command,
         "files": files,
     }
