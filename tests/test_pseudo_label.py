@@ -86,13 +86,18 @@ def test_names_are_unique_whatever_the_extension(tmp_path):
         find_images(tmp_path / "missing")
 
 
-def test_pseudo_label_script_writes_a_folder_dataset(tmp_path, unlabelled, capsys):
-    teacher = save_model(
+@pytest.fixture
+def teacher(tmp_path) -> Path:
+    """The brightness teacher saved as weights, taking 32 x 48 input."""
+    return save_model(
         tmp_path / "teacher.pt",
         BrightnessTeacher(),
         {"_target_": f"{__name__}.BrightnessTeacher"},
         {"input_size": [32, 48]},
     )
+
+
+def test_pseudo_label_script_writes_a_folder_dataset(tmp_path, unlabelled, teacher, capsys):
     out = tmp_path / "labelled"
     script = load_script("pseudo_label")
     summary = script.main([str(teacher), str(tmp_path / "pool"), "--output", str(out)])
@@ -193,14 +198,8 @@ def test_stricter_settings_and_limits(tmp_path, unlabelled):
     assert limited["counts"]["found"] == 1
 
 
-def test_reference_masks_score_kept_and_rejected_pseudo_masks(tmp_path, unlabelled):
+def test_reference_masks_score_kept_and_rejected_pseudo_masks(tmp_path, unlabelled, teacher):
     """With ground truth for some images, the summary says how good kept vs rejected masks are."""
-    teacher = save_model(
-        tmp_path / "teacher.pt",
-        BrightnessTeacher(),
-        {"_target_": f"{__name__}.BrightnessTeacher"},
-        {"input_size": [32, 48]},
-    )
     refs = tmp_path / "refs"
     truth = np.zeros((80, 120), np.uint8)
     truth[20:80, 40:60] = 255  # half of the white box: the pseudo-mask (the whole box) has IoU 0.5
