@@ -348,7 +348,7 @@ def test_script_on_tiny_synthetic_pool(tmp_path, capsys):
         "python train.py experiment=attn_distill data.test.length=6 "
         "data.dataset_kwargs.cache_dir=null" in printed
     )
-    assert "data.badcase_weight=4" in printed
+    assert "data.badcase_weight=2" in printed
 
 
 class BrightTeacher(torch.nn.Module):

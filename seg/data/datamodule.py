@@ -69,7 +69,7 @@ class PortraitDataModule(L.LightningDataModule):
         eval_transform: Transform | None = None,
         dataset_kwargs: dict[str, Any] | None = None,
         badcases: str | None = None,
-        badcase_weight: float = 4.0,
+        badcase_weight: float = 2.0,
         **dataset_options: Any,
     ) -> None:
         super().__init__()
