@@ -13,10 +13,14 @@ help:  ## list the targets
 
 # torch and torchvision come from PyPI (their builds run on CPU and GPU alike). A CPU-only torch
 # wheel from elsewhere breaks torchvision, which timm and smp import: the check below catches it.
+# torch pulls ~3 GB of wheels: a download cut off midway is retried (pip resumes it), 3 times.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
+	@for i in 1 2 3; do \
+		$(BIN)/python -m pip install --progress-bar off --retries 10 -e '.[dev]' && exit 0; \
+		echo "make install: pip install failed (attempt $$i of 3)"; sleep 10; \
+	done; echo "make install: pip install failed 3 times; check the network and run make install again"; exit 1
 	$(BIN)/python -c "import torch, torchvision, timm, segmentation_models_pytorch, lightning, albumentations; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'cuda', torch.cuda.is_available())"
 	@touch $(STAMP)
 
