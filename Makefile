@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	@for i in 1 2 3; do \
 		$(BIN)/python -m pip install --progress-bar off --retries 10 -e '.[dev]' && exit 0; \
 		echo "make install: pip install failed (attempt $$i of 3)"; sleep 10; \
-	done; echo "make install: pip install failed 3 times; check the network and run make install again"; exit 1
+	done; echo "make install: pip install failed 3 times; check the network and free disk space (torch needs ~6 GB), then run make install again"; exit 1
 	$(BIN)/python -c "import torch, torchvision, timm, segmentation_models_pytorch, lightning, albumentations; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'cuda', torch.cuda.is_available())"
 	@touch $(STAMP)
 
