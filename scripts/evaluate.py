@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seg.eval.card import measure_latency, write_model_card  # noqa: E402
-from seg.eval.data import data_description, eval_config  # noqa: E402
+from seg.eval.data import data_description, eval_config, is_data_choice  # noqa: E402
 from seg.eval.predict import load_predictor  # noqa: E402
 from seg.eval.report import (  # noqa: E402
     model_info,
@@ -115,8 +115,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "data": {
             **data_description(cfg),
             "config": "run config"
-            if predictor.run_dir is not None
-            and not any(o.lstrip("+").startswith("data=") for o in args.overrides)
+            if predictor.run_dir is not None and not any(map(is_data_choice, args.overrides))
             else "configs/train.yaml",
             "overrides": list(args.overrides),
             "split": args.split,

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
+from seg.eval.predict import find_weights  # noqa: E402
 from seg.export.onnx import config_hash  # noqa: E402
 from seg.export.student import (  # noqa: E402
     ExportSettings,
@@ -40,22 +41,6 @@ from seg.export.student import (  # noqa: E402
 from seg.models.weights import load_model  # noqa: E402
 
 log = logging.getLogger("export")
-
-
-def find_weights(source: Path) -> tuple[Path, Path | None]:
-    """``(weights file, run dir or None)`` for a run dir, a ``.pt`` or a ``.ckpt``."""
-    if source.is_dir():
-        for name in ("student.pt", "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
-            if (source / name).is_file():
-                return source / name, source
-        raise FileNotFoundError(
-            f"{source}: no student.pt or checkpoints/best.ckpt inside; pass a run dir written by "
-            "train.py or a weights file."
-        )
-    if not source.is_file():
-        raise FileNotFoundError(f"{source}: no such run dir or weights file.")
-    run_dir = source.parent.parent if source.parent.name == "checkpoints" else source.parent
-    return source, run_dir if (run_dir / ".hydra" / "config.yaml").is_file() else None
 
 
 def run_config(run_dir: Path | None, height: int, width: int, overrides: list[str]) -> DictConfig:

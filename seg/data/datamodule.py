@@ -95,8 +95,16 @@ class PortraitDataModule(L.LightningDataModule):
         cv2.setNumThreads(1)
         self.datasets: dict[str, Dataset] = {}
 
-    def _build(self, split: str) -> Dataset:
-        return self.factories[split](transform=self.transforms[split], **self.dataset_kwargs)
+    def build_split(self, split: str) -> Dataset:
+        """A new dataset of one split, not prepared: ``train``, ``val`` or ``test`` with their
+        factories and transforms; any other name (e.g. ``all`` for every sample of a real dataset,
+        or a synthetic stream of its own) with the test split's factory and transform and
+        ``split=<name>``."""
+        if split in SPLITS:
+            return self.factories[split](transform=self.transforms[split], **self.dataset_kwargs)
+        return self.factories["test"](
+            split=split, transform=self.transforms["test"], **self.dataset_kwargs
+        )
 
     def prepare_data(self) -> None:
         """Render caches / run the check pass once per machine before any process reads the data;
@@ -105,7 +113,7 @@ class PortraitDataModule(L.LightningDataModule):
             return
         skipped = {}
         for split in SPLITS:
-            dataset = self._build(split)
+            dataset = self.build_split(split)
             if hasattr(dataset, "prepare"):
                 dataset.prepare()
             skipped[split] = getattr(dataset, "skipped", [])
@@ -115,7 +123,7 @@ class PortraitDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         for split in SPLITS:
             if split not in self.datasets:
-                self.datasets[split] = self._build(split)
+                self.datasets[split] = self.build_split(split)
                 log.info("%s split: %d samples", split, len(self.datasets[split]))
         if getattr(self.datasets["train"], "labelled", True) is False:
             raise ValueError(
@@ -140,17 +148,10 @@ class PortraitDataModule(L.LightningDataModule):
         without rendering or checking the others.
 
         Args:
-            split: ``train``, ``val`` or ``test``; any other name (e.g. ``all`` for every sample of
-                a real dataset, a synthetic stream of its own) is built with the test split's
-                factory and settings (no augmentation) and ``split=<name>``.
+            split: Any split name :meth:`build_split` takes.
         """
         if split not in self.datasets:
-            if split in SPLITS:
-                dataset = self._build(split)
-            else:
-                dataset = self.factories["test"](
-                    split=split, transform=self.transforms["test"], **self.dataset_kwargs
-                )
+            dataset = self.build_split(split)
             if hasattr(dataset, "prepare"):
                 dataset.prepare()
             self.datasets[split] = dataset

@@ -161,9 +161,10 @@ class PortraitDataset(Dataset):
         records: list[Record] = []
         for source in sources:
             records += self._scan(dict(source), defaults)
+        self._scanned = sorted(records, key=lambda r: r.id)
         by_split = assign_splits(records, tuple(split_ratio), int(split_seed))
         if split == "all":
-            chosen = sorted(records, key=lambda r: r.id)
+            chosen = self._scanned
         elif split in by_split:
             chosen = by_split[split]
         else:
@@ -212,11 +213,12 @@ class PortraitDataset(Dataset):
         return found
 
     def fingerprint(self) -> str:
-        """Hash of this split's files (paths, sizes, modification times) and mask settings: it
-        changes whenever the data on disk does (the teacher cache key uses it)."""
+        """Hash of every file of the dataset, whatever the split or ``length`` (paths, sizes,
+        modification times) and the mask settings: it changes whenever the data on disk does
+        (the teacher cache key uses it)."""
         from seg.data.check import check_key
 
-        return check_key(self._candidates, lambda r: self.specs[r.source])
+        return check_key(self._scanned, lambda r: self.specs[r.source])
 
     # The check pass -------------------------------------------------------------------------
 

@@ -95,10 +95,7 @@ def _data_fingerprint(run_cfg: DictConfig) -> str | None:
     root = None if "root" not in data or OmegaConf.is_missing(data, "root") else data.root
     if root is None and not data.get("sources"):
         return None
-    datamodule = build_datamodule(run_cfg)
-    dataset = datamodule.factories["train"](
-        split="all", transform=None, **datamodule.dataset_kwargs
-    )
+    dataset = build_datamodule(run_cfg).build_split("all")
     return dataset.fingerprint() if hasattr(dataset, "fingerprint") else None
 
 

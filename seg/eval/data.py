@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 from seg.eval.predict import ROOT
 
 
-def _is_data_choice(override: str) -> bool:
+def is_data_choice(override: str) -> bool:
     """``data=<option>`` (also ``+data=`` / ``++data=``) picks another data config."""
     return override.lstrip("+").split("=", 1)[0] == "data"
 
@@ -26,7 +26,9 @@ def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConf
     With a ``data=<option>`` override: ``configs/train.yaml`` composed with the overrides. Else,
     with a known run dir: the run's saved config merged with the ``key=value`` overrides. Else the
     default (synthetic) data composed with the overrides. Either way ``data.height``/``data.width``
-    are the predictor's input size and ``data.num_workers`` is 0.
+    are the predictor's input size, ``data.num_workers`` is 0, and no split is augmented (the
+    train split gets the eval transform: mining it scores the frames training sees, not random
+    augmented copies).
     """
     from seg.config import compose_train, register_resolvers
 
@@ -38,7 +40,7 @@ def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConf
         f"data.width={predictor.width}",
         "data.num_workers=0",
     ]
-    if predictor.run_dir is not None and not any(_is_data_choice(o) for o in overrides):
+    if predictor.run_dir is not None and not any(is_data_choice(o) for o in overrides):
         cfg = OmegaConf.load(predictor.run_dir / ".hydra" / "config.yaml")
         dotlist = [o.lstrip("+") for o in overrides]
         cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(dotlist))
@@ -46,8 +48,12 @@ def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConf
             cfg.data.height = predictor.height
             cfg.data.width = predictor.width
             cfg.data.num_workers = 0
-        return cfg
-    return compose_train([*overrides, *size])
+    else:
+        cfg = compose_train([*overrides, *size])
+    with open_dict(cfg):  # scored frames are never augmented, the train split's neither
+        augment = cfg.get("augment") or {}
+        cfg.augment = {"train": augment.get("eval"), "eval": augment.get("eval")}
+    return cfg
 
 
 def data_description(cfg: DictConfig) -> dict[str, str | None]:
@@ -88,8 +94,4 @@ def eval_dataset(
     """
     from seg.train import build_datamodule
 
-    cfg = eval_config(predictor, overrides)
-    with open_dict(cfg):  # scored frames are never augmented, the train split's neither
-        augment = cfg.get("augment") or {}
-        cfg.augment = {"train": augment.get("eval"), "eval": augment.get("eval")}
-    return build_datamodule(cfg).prepared_split(split)
+    return build_datamodule(eval_config(predictor, overrides)).prepared_split(split)

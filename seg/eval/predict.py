@@ -40,8 +40,9 @@ class Predictor:
         height: Input height the model was trained / exported at.
         width: Input width.
         threshold: Mask threshold (run config ``module.threshold`` or ONNX metadata; else 0.5).
-        params: Parameter count (for an ONNX graph: the elements of its float weights, with
-            batch norms folded into convolutions), or None when unknown.
+        params: Parameter count (for an ONNX graph: its layers' stored weights as
+            :func:`seg.bench.macs.onnx_cost` counts them for the benchmark, with batch norms folded
+            into convolutions), or None when unknown.
         metadata: The file's metadata (ONNX ``metadata_props``, JSON values decoded, or the
             weights file's metadata).
     """
@@ -98,7 +99,7 @@ def find_weights(source: str | Path) -> tuple[Path, Path | None]:
         )
     if not source.is_file():
         raise FileNotFoundError(
-            f"{source}: no such run dir or model file (expected a run dir, .pt, .ckpt or .onnx)."
+            f"{source}: no such run dir or weights file (expected a run dir, .pt, .ckpt or .onnx)."
         )
     run_dir = source.parent.parent if source.parent.name == "checkpoints" else source.parent
     return source, run_dir if (run_dir / ".hydra" / "config.yaml").is_file() else None
@@ -181,16 +182,8 @@ def _torch_predictor(path: Path, run_dir: Path | None, device: str, threads: int
     )
 
 
-def onnx_params(path: Path) -> int:
-    """Elements of the float weights (initializers) of an ONNX graph."""
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16}
-    return int(sum(int(np.prod(t.dims)) for t in model.graph.initializer if t.data_type in floats))
-
-
 def _onnx_predictor(path: Path, run_dir: Path | None, threads: int) -> Predictor:
+    from seg.bench.macs import onnx_cost
     from seg.export.onnx import read_metadata
     from seg.export.verify import OnnxModel
 
@@ -213,7 +206,7 @@ def _onnx_predictor(path: Path, run_dir: Path | None, threads: int) -> Predictor
         height=model.height,
         width=model.width,
         threshold=threshold,
-        params=onnx_params(path),
+        params=onnx_cost(path).params,
         metadata=meta,
         runner=model,
     )

@@ -55,14 +55,26 @@ def _numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _ids_and_attributes(dataset: Dataset, n: int) -> tuple[list[str], list[dict[str, str]]]:
-    ids = [str(i) for i in range(n)]
-    attrs: list[dict[str, str]] = [{} for _ in range(n)]
-    if hasattr(dataset, "sample_ids"):
-        ids = [str(i) for i in dataset.sample_ids()[:n]]
-    if hasattr(dataset, "attributes"):
-        attrs = [{str(k): str(v) for k, v in a.items()} for a in dataset.attributes()[:n]]
-    return ids, attrs
+def ids_and_attributes(dataset: Dataset) -> tuple[list[str], list[dict[str, str]]]:
+    """Every sample's id and attributes, in index order: ``dataset.sample_ids()`` (else the
+    index as a string) and ``dataset.attributes()`` (else empty dicts).
+
+    Raises:
+        ValueError: When ``sample_ids()`` does not give one id per sample.
+    """
+    n = len(dataset)
+    ids = [str(i) for i in dataset.sample_ids()] if hasattr(dataset, "sample_ids") else []
+    if hasattr(dataset, "sample_ids") and len(ids) != n:
+        raise ValueError(
+            f"{type(dataset).__name__}.sample_ids() gave {len(ids)} ids for {n} samples."
+        )
+    attrs = list(dataset.attributes()) if hasattr(dataset, "attributes") else []
+    return (
+        ids or [str(i) for i in range(n)],
+        [{str(k): str(v) for k, v in a.items()} for a in attrs]
+        if len(attrs) == n
+        else [{} for _ in range(n)],
+    )
 
 
 def _unlabelled(dataset: Dataset, index: int, sample_id: str) -> ValueError:
@@ -102,7 +114,7 @@ def score_dataset(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     n = len(dataset) if max_images is None else min(len(dataset), int(max_images))
-    ids, attrs = _ids_and_attributes(dataset, n)
+    ids, attrs = ids_and_attributes(dataset)
     scores: list[ImageScore] = []
     kept: np.ndarray | None = None
     for start in range(0, n, batch_size):

@@ -43,6 +43,7 @@ import torch
 from torch.utils.data import Dataset
 
 from seg.callbacks.previews import PRED_COLOUR, contact_sheet, overlay
+from seg.eval.scoring import ids_and_attributes
 from seg.export.verify import mask_iou
 from seg.loop.categories import CATEGORIES, FLAGS, Categories, Thresholds, categorize
 from seg.metrics import per_image_boundary_f
@@ -151,22 +152,6 @@ def _threshold(model: Model | None) -> float:
     return 0.5 if value is None else float(value)
 
 
-def pool_ids(pool: Dataset) -> list[str]:
-    """``pool.sample_ids()``, or ``str(index)`` when the dataset has no ids."""
-    n = len(pool)
-    ids = list(pool.sample_ids()) if hasattr(pool, "sample_ids") else [str(i) for i in range(n)]
-    if len(ids) != n:
-        raise ValueError(f"{type(pool).__name__}.sample_ids() gave {len(ids)} ids for {n} samples.")
-    return [str(i) for i in ids]
-
-
-def pool_attributes(pool: Dataset) -> list[dict[str, str]]:
-    """``pool.attributes()``, or empty dicts when the dataset has none."""
-    n = len(pool)
-    attrs = list(pool.attributes()) if hasattr(pool, "attributes") else []
-    return [dict(a) for a in attrs] if len(attrs) == n else [{} for _ in range(n)]
-
-
 def pool_image_paths(pool: Dataset) -> list[str]:
     """The image file of every sample when the dataset knows it (``records`` of
     :class:`seg.data.records.Record` or an ``image_paths()`` method), else empty strings."""
@@ -220,7 +205,7 @@ def mine(
     n = len(pool)
     if n == 0:
         raise ValueError(f"mine: the pool ({type(pool).__name__}) has no samples.")
-    ids, attrs, paths = pool_ids(pool), pool_attributes(pool), pool_image_paths(pool)
+    (ids, attrs), paths = ids_and_attributes(pool), pool_image_paths(pool)
     s_thr, t_thr = _threshold(student), _threshold(teacher)
     out: list[Badcase] = []
     for start in range(0, n, batch_size):

@@ -43,11 +43,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from seg.callbacks.previews import PRED_COLOUR, overlay
-from seg.data.image_io import MaskSpec, normalise_mask, read_image
-from seg.data.records import BadSampleError
+from seg.data.image_io import MaskSpec, read_image, read_mask
+from seg.data.records import BadSampleError, Record
+from seg.export.verify import mask_iou
 from seg.loop.mining import Model, label_tile, stack_rows
 
 log = logging.getLogger(__name__)
@@ -241,15 +241,12 @@ def _reference_iou(
     path = Path(reference_masks) / item.path.relative_to(images_dir).with_suffix(".png")
     if not path.is_file():
         return None
-    with Image.open(path) as ref:
-        values = np.asarray(ref.convert("L") if ref.mode not in ("L", "P", "1") else ref)
-    gt = normalise_mask(values, path, MaskSpec()).astype(bool)
+    gt = read_mask(Record(item.name, item.path, path), MaskSpec()).astype(bool)
     if gt.shape != pred.shape:
         raise ValueError(
             f"{path}: reference mask {gt.shape} does not match its image {pred.shape}."
         )
-    union = np.logical_or(gt, pred).sum()
-    return 1.0 if union == 0 else float(np.logical_and(gt, pred).sum() / union)
+    return mask_iou(gt, pred)
 
 
 def _mean_iou(items: Sequence[Labelled]) -> dict[str, Any]:
