@@ -46,7 +46,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from seg.bench.latency import cpu_model
+from seg.utils import cpu_model
 from seg.losses import (
     AffinityKD,
     AttentionKD,

@@ -34,7 +34,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from seg.bench.latency import cpu_model  # noqa: E402
+from seg.utils import cpu_model  # noqa: E402
 from seg.bench.report import write_report  # noqa: E402
 from seg.data.check import check_records  # noqa: E402
 from seg.data.portrait_dataset import PortraitDataset  # noqa: E402

@@ -61,7 +61,6 @@ os.environ.setdefault("PROJECT_ROOT", str(ROOT))
 
 from seg.bench.latency import (  # noqa: E402
     Runner,
-    cpu_model,
     ort_runner,
     tflite_runner,
     time_interleaved,
@@ -69,6 +68,7 @@ from seg.bench.latency import (  # noqa: E402
 from seg.bench.macs import graph_cost  # noqa: E402
 from seg.bench.peers import DEFAULT_DIR, PEERS, REFERENCE, find_peers, missing_reason  # noqa: E402
 from seg.config import compose_train  # noqa: E402
+from seg.utils import cpu_model  # noqa: E402
 from seg.export.verify import mask_counts  # noqa: E402
 
 PEER_SIZES = ((144, 256), (256, 256))

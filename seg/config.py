@@ -1,5 +1,5 @@
-"""OmegaConf resolvers used by seg's configs (registered by ``train.py`` before Hydra composes), and
-composing ``configs/train.yaml`` outside ``train.py``."""
+"""Configs outside ``train.py``: seg's OmegaConf resolvers, composing ``configs/train.yaml``,
+reading a finished run's saved config, and checks of a composed config before anything is built."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+from seg.errors import ConfigError, MissingFileError
+from seg.paths import config_dir, ensure_project_env
+
+TEACHER_MODES = ("none", "offline", "online")
 
 
 def register_resolvers() -> None:
@@ -24,19 +27,79 @@ def register_resolvers() -> None:
 
 
 def compose_train(
-    overrides: Sequence[str] = (), config_dir: str | Path | None = None
+    overrides: Sequence[str] = (), config_path: str | Path | None = None
 ) -> DictConfig:
     """``configs/train.yaml`` composed with ``overrides`` as ``train.py`` would, without a run.
 
     Inside ``train.py``'s ``@hydra.main`` (Hydra already initialised) it composes with that
-    instance; elsewhere (scripts, tools) it initialises Hydra on ``config_dir`` (default: the
-    repository's ``configs/``) for the call. Resolvers are registered first.
+    instance; elsewhere (scripts, tools) it initialises Hydra on ``config_path`` (default:
+    :func:`seg.paths.config_dir`) for the call. Resolvers are registered and ``$PROJECT_ROOT`` set.
     """
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    ensure_project_env()
     register_resolvers()
     if GlobalHydra.instance().is_initialized():
         return compose("train", overrides=list(overrides))
-    with initialize_config_dir(config_dir=str(config_dir or CONFIG_DIR), version_base="1.3"):
+    folder = str(config_path or config_dir())
+    with initialize_config_dir(config_dir=folder, version_base="1.3"):
         return compose("train", overrides=list(overrides))
+
+
+def run_config_path(run_dir: str | Path) -> Path:
+    """``<run dir>/.hydra/config.yaml``, the config ``train.py`` saved for a run."""
+    return Path(run_dir) / ".hydra" / "config.yaml"
+
+
+def load_run_config(run_dir: str | Path, overrides: Sequence[str] = ()) -> DictConfig:
+    """A finished run's saved config merged with ``key=value`` overrides (``+`` prefixes dropped).
+
+    Raises:
+        MissingFileError: When the run dir has no saved config.
+    """
+    path = run_config_path(run_dir)
+    if not path.is_file():
+        raise MissingFileError(f"{run_dir}: not a train.py run dir ({path} is missing).")
+    ensure_project_env()  # the saved config's ${oc.env:PROJECT_ROOT}
+    register_resolvers()
+    cfg = OmegaConf.load(path)
+    if overrides:
+        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([o.lstrip("+") for o in overrides]))
+    return cfg  # type: ignore[return-value]
+
+
+def select(cfg: DictConfig, key: str, default: object = None) -> object:
+    """``cfg``'s value at dotted ``key``; ``default`` when missing or when it only resolves inside
+    a Hydra run (``${hydra:...}`` in a saved config)."""
+    try:
+        value = OmegaConf.select(cfg, key, throw_on_missing=False)
+    except Exception:  # noqa: BLE001 - an interpolation that resolves only inside Hydra
+        return default
+    return default if value is None else value
+
+
+def validate_run_config(cfg: DictConfig) -> None:
+    """Check the keys every run needs before anything is built, naming the key that is wrong.
+
+    Raises:
+        ConfigError: For a non-positive ``data.height``/``data.width``/``data.batch_size`` or an
+            unknown ``teacher.mode``.
+        MissingFileError: When ``teacher.checkpoint`` or ``ckpt_path`` names a missing file.
+    """
+    from hydra.utils import to_absolute_path
+
+    for key in ("data.height", "data.width", "data.batch_size"):
+        value = OmegaConf.select(cfg, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{key}={value}: must be a positive integer.")
+    mode = OmegaConf.select(cfg, "teacher.mode", default="none")
+    if mode not in TEACHER_MODES:
+        raise ConfigError(f"teacher.mode={mode}: must be one of {', '.join(TEACHER_MODES)}.")
+    for key in ("teacher.checkpoint", "ckpt_path"):
+        value = OmegaConf.select(cfg, key)
+        if value and not Path(to_absolute_path(str(value))).is_file():
+            raise MissingFileError(
+                f"{key}={value}: no such file. Point it at an existing weights file, or set "
+                f"{key}=null" + (" to train and cache a teacher first." if "teacher" in key else ".")
+            )

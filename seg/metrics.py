@@ -1,4 +1,5 @@
-"""Segmentation metrics: foreground IoU, boundary F-score and MAE.
+"""Segmentation metrics: foreground IoU, boundary F-score and MAE — in torch for training, and in
+NumPy for scoring masks outside it (evaluation, mining, export checks, benchmarks).
 
 IoU and MAE come from torchmetrics. The boundary F-score (a band of ``k`` pixels around the ground
 truth edge, as in the DAVIS / BSDS boundary measure) is a small :class:`torchmetrics.Metric` built on
@@ -7,6 +8,7 @@ max-pooling, so it runs on any device and syncs across DDP processes like the ot
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -118,3 +120,27 @@ def segmentation_metrics(
     if boundary_f:
         metrics["boundary_f"] = BoundaryFScore(band_px=band_px, threshold=threshold)
     return MetricCollection(metrics, prefix=prefix)
+
+
+def mask_counts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``[intersection, union]`` pixel counts of two boolean masks over all their pixels, to sum
+    over chunks of a dataset (the pooled IoU of ``test/iou``)."""
+    return np.array([np.logical_and(a, b).sum(), np.logical_or(a, b).sum()], dtype=np.int64)
+
+
+def iou_from_counts(intersection: float, union: float) -> float:
+    """``intersection / union``; 1.0 when both masks are empty."""
+    return 1.0 if union == 0 else float(intersection / union)
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two boolean masks over all their pixels (1.0 when both are empty)."""
+    return iou_from_counts(*mask_counts(a, b))
+
+
+def per_image_counts(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image ``(intersections, unions)`` of ``N x ...`` boolean masks."""
+    n = len(pred)
+    inter = np.logical_and(pred, truth).reshape(n, -1).sum(1)
+    union = np.logical_or(pred, truth).reshape(n, -1).sum(1)
+    return inter, union

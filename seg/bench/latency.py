@@ -7,7 +7,6 @@ runtimes. Runners are built with an explicit thread count, for like-for-like com
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,18 +32,6 @@ class Runner:
     layout: str
     height: int
     width: int
-
-
-def cpu_model() -> str:
-    """The CPU's ``model name`` from ``/proc/cpuinfo`` (platform's processor string otherwise),
-    named next to every timing this project reports."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
 
 
 def percentile(values: list[float], q: float) -> float:

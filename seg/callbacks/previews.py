@@ -10,63 +10,9 @@ import lightning as L
 import numpy as np
 import torch
 
+from seg.vis import contact_sheet, write_rgb
+
 log = logging.getLogger(__name__)
-
-GT_COLOUR = np.array([0, 200, 255], dtype=np.float32)  # RGB cyan-ish
-PRED_COLOUR = np.array([255, 60, 200], dtype=np.float32)  # RGB magenta
-FP_COLOUR = np.array([255, 40, 40], dtype=np.float32)  # false positive: red
-FN_COLOUR = np.array([40, 120, 255], dtype=np.float32)  # false negative: blue
-
-
-def overlay(
-    image: np.ndarray, mask: np.ndarray, colour: np.ndarray, alpha: float = 0.5
-) -> np.ndarray:
-    """Tint ``mask`` pixels of an RGB uint8 image with ``colour`` and draw the mask contour."""
-    out = image.astype(np.float32)
-    m = mask.astype(bool)
-    out[m] = (1 - alpha) * out[m] + alpha * colour
-    out = np.ascontiguousarray(out.clip(0, 255).astype(np.uint8))
-    contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    cv2.drawContours(out, contours, -1, tuple(int(c) for c in colour), 1)
-    return out
-
-
-def error_map(image: np.ndarray, gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Darkened image with false positives in red and false negatives in blue."""
-    out = (image.astype(np.float32) * 0.35).astype(np.float32)
-    out[(pred == 1) & (gt == 0)] = FP_COLOUR
-    out[(pred == 0) & (gt == 1)] = FN_COLOUR
-    return out.astype(np.uint8)
-
-
-def contact_sheet(
-    images: np.ndarray, masks: np.ndarray, probs: np.ndarray, threshold: float = 0.5
-) -> np.ndarray:
-    """One row per frame: image | ground truth | prediction | errors (FP red, FN blue).
-
-    Args:
-        images: ``N x H x W x 3`` uint8 RGB.
-        masks: ``N x H x W`` ground truth in ``{0, 1}``.
-        probs: ``N x H x W`` foreground probabilities.
-        threshold: Probability threshold of the predicted mask.
-
-    Returns:
-        An RGB uint8 image of ``N`` rows and 4 columns separated by 2-pixel gaps.
-    """
-    rows = []
-    for image, gt, prob in zip(images, masks, probs, strict=True):
-        pred = (prob >= threshold).astype(np.uint8)
-        tiles = [
-            image,
-            overlay(image, gt, GT_COLOUR),
-            overlay(image, pred, PRED_COLOUR),
-            error_map(image, gt, pred),
-        ]
-        gap = np.full((image.shape[0], 2, 3), 255, np.uint8)
-        rows.append(np.concatenate([t for tile in tiles for t in (tile, gap)][:-1], axis=1))
-    hgap = np.full((2, rows[0].shape[1], 3), 255, np.uint8)
-    return np.concatenate([r for row in rows for r in (row, hgap)][:-1], axis=0)
-
 
 class PreviewContactSheet(L.Callback):
     """Write ``previews/epoch_XXX.png`` for a fixed set of validation frames after each validation.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seg.bench.latency import cpu_model
+from seg.utils import cpu_model
 from seg.eval.predict import Predictor
 
 LATENCY_ITERS = 50

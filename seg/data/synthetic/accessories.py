@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 
-from seg.data.synthetic.attributes import choice
 from seg.data.synthetic.canvas import Painter
 from seg.data.synthetic.geometry import Blob, LocalFrame, ellipse_points
 from seg.data.synthetic.motion import Pose
 from seg.data.synthetic.palette import Color, mix_colors, random_cloth_color, scale_color
+from seg.data.synthetic.sampling import choice
 from seg.data.synthetic.specs import HandSpec, PersonSpec
 
 

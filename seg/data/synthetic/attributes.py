@@ -1,4 +1,4 @@
-"""Categorical attributes: the weighted choice they are drawn with and each sample's record.
+"""Categorical attributes: each sample's record of what was drawn (see :mod:`.sampling` for the draw).
 
 Every sample carries categorical strings (one manifest column each) for per-group metrics:
 
@@ -16,7 +16,6 @@ Every sample carries categorical strings (one manifest column each) for per-grou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,25 +23,6 @@ import numpy as np
 if TYPE_CHECKING:
     from seg.data.synthetic.lighting import LightSpec
     from seg.data.synthetic.specs import PersonSpec
-
-
-def choice(rng: np.random.Generator, options: Sequence[str], p: Sequence[float]) -> str:
-    """Picks one option with (unnormalised) probabilities ``p``.
-
-    Args:
-        rng: Random generator (one uniform draw).
-        options: The values to choose from.
-        p: One non-negative weight per option.
-
-    Returns:
-        The chosen option.
-    """
-    u = rng.random() * sum(p)
-    for option, weight in zip(options, p, strict=True):
-        u -= weight
-        if u < 0:
-            return option
-    return options[-1]
 
 
 def _accessory_name(person: PersonSpec) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from seg.data.synthetic.attributes import choice
 from seg.data.synthetic.canvas import Painter
 from seg.data.synthetic.lighting import LightSpec, defocus
 from seg.data.synthetic.motion import Pose
@@ -22,6 +21,7 @@ from seg.data.synthetic.room import (
     draw_random_window,
     draw_room_item,
 )
+from seg.data.synthetic.sampling import choice
 from seg.data.synthetic.specs import PersonSpec
 from seg.data.synthetic.textures import TEXTURES, texture_gradient, texture_noise
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from seg.data.synthetic.attributes import choice
 from seg.data.synthetic.canvas import (
     SHIFT,
     Painter,
@@ -23,6 +22,7 @@ from seg.data.synthetic.canvas import (
 )
 from seg.data.synthetic.geometry import LocalFrame, bezier, bezier_batch, ellipse_points, mirror_x
 from seg.data.synthetic.palette import Color, jitter_color, mix_colors, scale_color
+from seg.data.synthetic.sampling import choice
 from seg.data.synthetic.specs import HairSpec
 
 _HAIR_COLORS: dict[str, tuple[Color, ...]] = {

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from seg.data.synthetic.attributes import choice
 from seg.data.synthetic.canvas import ONE, SHIFT, Workspace
 from seg.data.synthetic.geometry import Blob
 from seg.data.synthetic.palette import Color
+from seg.data.synthetic.sampling import choice
 
 _LIGHTINGS = ("even", "side", "low_light", "backlit")
 _CASTS: dict[str, Color] = {

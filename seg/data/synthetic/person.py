@@ -20,7 +20,6 @@ from seg.data.synthetic.accessories import (
     draw_raised_arm,
     sample_hand,
 )
-from seg.data.synthetic.attributes import choice
 from seg.data.synthetic.canvas import Painter
 from seg.data.synthetic.clothing import (
     PATTERN_P,
@@ -40,6 +39,7 @@ from seg.data.synthetic.palette import (
     random_cloth_color,
     scale_color,
 )
+from seg.data.synthetic.sampling import choice
 from seg.data.synthetic.specs import HandSpec, PersonSpec
 
 _SKIN_TONES: dict[str, Color] = {
