@@ -17,48 +17,17 @@ from the built-in synthetic validation and test splits.
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
-import os
 import sys
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from omegaconf import DictConfig, OmegaConf  # noqa: E402
-
-from seg.eval.predict import find_weights  # noqa: E402
-from seg.export.onnx import config_hash  # noqa: E402
-from seg.export.student import (  # noqa: E402
-    ExportSettings,
-    export_student,
-    frame_chunks,
-    frames_from,
-)
-from seg.models.weights import load_model  # noqa: E402
-
-log = logging.getLogger("export")
+from seg import cli
+from seg.export.exporter import ExportSettings
+from seg.export.on_demand import export_model_file
 
 
-def run_config(run_dir: Path | None, height: int, width: int, overrides: list[str]) -> DictConfig:
-    """The run's config, or the default synthetic data config at ``height x width``; then the
-    ``key=value`` overrides (e.g. ``data.val.length=64``)."""
-    from seg.config import compose_train, register_resolvers
-
-    os.environ.setdefault("PROJECT_ROOT", str(ROOT))  # the saved config's ${oc.env:PROJECT_ROOT}
-    register_resolvers()
-    if run_dir is not None:
-        cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
-        return OmegaConf.merge(cfg, OmegaConf.from_dotlist(overrides))
-    defaults = [f"data.height={height}", f"data.width={width}", "data.num_workers=0"]
-    return compose_train([*defaults, *overrides])
-
-
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str]) -> int:
+    parser = cli.parser(__doc__)
     parser.add_argument("source", type=Path, help="run dir, student.pt or a train.py .ckpt")
     parser.add_argument(
         "overrides", nargs="*", help="config overrides for the frames, e.g. data.val.length=64"
@@ -77,18 +46,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--exporter", choices=["dynamo", "torchscript"], default="dynamo", help="torch.onnx path"
     )
     args = parser.parse_intermixed_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-    weights, run_dir = find_weights(args.source)
-    net = load_model(weights)
-    meta = getattr(net, "seg_metadata", {}) or {}
-    trained = meta.get("input_size") or [144, 256]
-    cfg = run_config(run_dir, int(trained[0]), int(trained[1]), args.overrides)
-    from seg.train import build_datamodule
-
-    datamodule = build_datamodule(cfg)
     settings = ExportSettings(
-        filename=(args.output.name if args.output else "student.onnx"),
         height=args.height,
         width=args.width,
         dynamic_batch=args.dynamic_batch,
@@ -99,39 +57,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         calibration_frames=args.calibration_frames,
         calibration_method=args.calibration_method,
     )
-    val_images, _ = frames_from(
-        datamodule.prepared_split("val"), max(settings.verify_frames, settings.calibration_frames)
-    )
-    metrics = (meta.get("metrics") or {}) if isinstance(meta, dict) else {}
-    if run_dir is not None and (run_dir / "metrics.json").is_file():
-        metrics = json.loads((run_dir / "metrics.json").read_text())
-    metadata = {
-        "config_hash": meta.get("config_hash")
-        # runs from before config hashes were stored: the saved config as written (it holds
-        # ${hydra:...} interpolations that only resolve inside a Hydra run)
-        or (config_hash(OmegaConf.to_container(cfg, resolve=False)) if run_dir else None),
-        "model": net.seg_model_config.get("_target_"),
-        "model_config": net.seg_model_config,
-        "weights": str(weights),
-        "test_iou": metrics.get("test/iou"),
-        "test_boundary_f": metrics.get("test/boundary_f"),
-    }
-    if metadata["test_iou"] is not None and (args.height or args.width):
-        metadata["test_iou_note"] = f"test/iou was measured at the training size {trained}"
-    out_dir = args.output.parent if args.output else weights.parent
-    if weights.parent.name == "checkpoints" and not args.output:
-        out_dir = weights.parent.parent
-    report = export_student(
-        net,
-        out_dir,
-        val_images,
+    report = export_model_file(
+        args.source,
+        args.overrides,
         settings=settings,
-        test_chunks=frame_chunks(datamodule.prepared_split("test"), args.test_frames),
-        metadata=metadata,
+        output=args.output,
+        test_frames=args.test_frames,
     )
     print(json.dumps(report, indent=2, sort_keys=True))
-    return report
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

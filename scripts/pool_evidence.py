@@ -23,118 +23,58 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from seg import cli
+from seg.eval.run_table import find_run
+from seg.mining.workflow import collect_selection
+from seg.paths import CHECKOUT
+
 PY = sys.executable
 
 
 def sh(*args: str) -> None:
+    """Run one step of the experiment (a seg command line) in the checkout, echoing it."""
     print("+", " ".join(args), flush=True)
-    subprocess.run(args, cwd=ROOT, check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(args, cwd=CHECKOUT, check=True, stdin=subprocess.DEVNULL)
 
 
-def finished_run(task_dir: Path, seed: int) -> Path | None:
-    """A run dir under ``task_dir`` with metrics.json and this seed."""
-    for run in sorted(task_dir.glob("*/")):
-        config = run / ".hydra" / "config.yaml"
-        if (run / "metrics.json").is_file() and f"\nseed: {seed}\n" in config.read_text():
-            return run
-    return None
-
-
-def assemble(pool: Path, stems: list[str], out: Path) -> Path:
-    """A folder dataset of the chosen pool frames (images + their masks), all in the train split."""
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "images").mkdir(parents=True)
-    (out / "masks").mkdir()
-    with (out / "manifest.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["image", "split"])
-        for stem in stems:
-            image = next((pool / "images").glob(f"{stem}.*"))
-            os.link(image, out / "images" / image.name)
-            os.link(pool / "masks" / f"{stem}.png", out / "masks" / f"{stem}.png")
-            writer.writerow([f"images/{image.name}", "train"])
-    return out
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str]) -> int:
+    parser = cli.parser(__doc__)
     parser.add_argument("--teacher", required=True, type=Path, help="teacher.pt / run dir")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--pool", type=int, default=3000, help="unlabelled pool size")
     parser.add_argument("--add", type=int, default=300, help="images annotated and added")
-    parser.add_argument("--logs", type=Path, default=ROOT / "logs", help="where student runs are")
-    parser.add_argument("--work", type=Path, default=ROOT / "data" / "cache" / "pool_evidence")
-    parser.add_argument(
-        "--runs", type=Path, default=ROOT / "logs", help="where the new runs and mining go"
-    )
-    parser.add_argument(
-        "overrides", nargs="*", help="extra train.py overrides (e.g. debug=smoke to try it out)"
-    )
-    args = parser.parse_args(argv)
+    parser.add_argument("--logs", type=Path, default=CHECKOUT / "logs", help="student runs")
+    parser.add_argument("--work", type=Path, default=CHECKOUT / "data/cache/pool_evidence")
+    parser.add_argument("--runs", type=Path, default=CHECKOUT / "logs", help="new runs go here")
+    parser.add_argument("overrides", nargs="*", help="extra train.py overrides (e.g. debug=smoke)")
+    args: argparse.Namespace = parser.parse_args(argv)
+    train = [PY, "train.py", "experiment=student", "callbacks.progress_bar=null"]
+    prepare = [PY, "scripts/prepare_dataset.py", "data=synthetic", *args.overrides, "--output"]
 
     base, pool = args.work / "base", args.work / f"pool{args.pool}"
     if not (base / "manifest.csv").is_file():
-        sh(
-            PY,
-            "scripts/prepare_dataset.py",
-            "--output",
-            str(base),
-            "data=synthetic",
-            *args.overrides,
-        )
+        sh(*prepare, str(base))
     if not (pool / "manifest.csv").is_file():
-        sh(
-            PY,
-            "scripts/prepare_dataset.py",
-            "--output",
-            str(pool),
-            "data=synthetic",
-            *args.overrides,
-            f"data.test.length={args.pool}",
-            "--splits",
-            "pool",
-        )
+        sh(*prepare, str(pool), f"data.test.length={args.pool}", "--splits", "pool")
     stems = sorted(p.stem for p in (pool / "masks").glob("*.png"))
     with (base / "manifest.csv").open() as f:
         n_train = sum(row["split"] == "train" for row in csv.DictReader(f))
     for seed in args.seeds:
-        student = finished_run(args.logs / "student", seed)
+        student = find_run(args.logs / "student", seed)
         if student is None:
-            sh(
-                PY,
-                "train.py",
-                "experiment=student",
-                f"seed={seed}",
-                "task_name=student",
-                f"paths.log_dir={args.runs}",
-                "callbacks.progress_bar=null",
-                *args.overrides,
-            )
-            student = finished_run(args.runs / "student", seed)
+            sh(*train, f"seed={seed}", "task_name=student", f"paths.log_dir={args.runs}",
+               *args.overrides)  # fmt: skip
+            student = find_run(args.runs / "student", seed)
         mined = args.runs / "badcases" / f"pool_s{seed}"
         if not (mined / "badcases.csv").is_file():
-            sh(
-                PY,
-                "scripts/mine_badcases.py",
-                str(student),
-                "data=images",
-                f"data.root={pool / 'images'}",
-                "--teacher",
-                str(args.teacher),
-                "--top",
-                str(args.add),
-                "--output",
-                str(mined),
-            )
+            sh(PY, "scripts/mine_badcases.py", str(student), "data=images",
+               f"data.root={pool / 'images'}", "--teacher", str(args.teacher),
+               "--top", str(args.add), "--output", str(mined))  # fmt: skip
         with (mined / "badcases.csv").open() as f:
             chosen = [row["id"].rsplit("/", 1)[-1] for row in csv.DictReader(f)]
         arms = {
@@ -142,38 +82,21 @@ def main(argv: list[str] | None = None) -> None:
             "pool_random": sorted(random.Random(seed).sample(stems, args.add)),
         }
         for task, picked in arms.items():
-            if finished_run(args.runs / task, seed):
+            if find_run(args.runs / task, seed):
                 print(f"skip {task} seed={seed}: done")
                 continue
-            added = assemble(pool, picked, args.work / f"{task}_s{seed}")
+            added = collect_selection(pool, picked, args.work / f"{task}_s{seed}")
             sources = (
                 f"[{{format: folder, root: {base}, name: base, weight: {n_train}}}, "
                 f"{{format: folder, root: {added}, name: added, weight: {len(picked)}}}]"
             )
-            sh(
-                PY,
-                "train.py",
-                "experiment=student",
-                f"seed={seed}",
-                f"task_name={task}",
-                f"paths.log_dir={args.runs}",
-                "data=mixed",
-                f"data.sources={sources}",
-                "callbacks.progress_bar=null",
-                *args.overrides,
-            )
-    sh(
-        PY,
-        "scripts/compare_runs.py",
-        *map(str, sorted((args.logs / "student").glob("*/"))),
-        *map(str, sorted(args.runs.glob("pool_*/*/"))),
-        "--metrics",
-        "test/iou",
-        "test/boundary_f",
-        "val/iou",
-        "--skip-unfinished",
-    )
+            sh(*train, f"seed={seed}", f"task_name={task}", f"paths.log_dir={args.runs}",
+               "data=mixed", f"data.sources={sources}", *args.overrides)  # fmt: skip
+    runs = [*sorted((args.logs / "student").glob("*/")), *sorted(args.runs.glob("pool_*/*/"))]
+    sh(PY, "scripts/compare_runs.py", *map(str, runs), "--metrics", "test/iou",
+       "test/boundary_f", "val/iou", "--skip-unfinished")  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

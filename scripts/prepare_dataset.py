@@ -19,24 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from seg.data.prepare import prepare_dataset  # noqa: E402
-
-log = logging.getLogger("prepare_dataset")
+from seg import cli
+from seg.build import build_datamodule
+from seg.config import compose_train
+from seg.data.prepare import prepare_dataset
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def main(argv: list[str]) -> int:
+    parser = cli.parser(__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", required=True, type=Path, help="new folder to write")
     parser.add_argument(
         "--splits", nargs="+", default=["train", "val", "test"], help="splits to convert"
@@ -50,15 +43,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"--splits takes split names, got {misplaced}: put key=value overrides before "
             "--splits (or after --output DIR)."
         )
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("PROJECT_ROOT", str(ROOT))
-
-    from seg.config import compose_train
-    from seg.train import build_datamodule
-
     cfg = compose_train([*args.overrides, "augment=none", "data.num_workers=0"])
-    datamodule = build_datamodule(cfg)
-    datamodule.report_dir = args.output
+    datamodule = build_datamodule(cfg, report_dir=args.output)
     splits = {split: datamodule.prepared_split(split) for split in args.splits}
     for split, dataset in splits.items():
         print(f"{split}: {len(dataset)} samples (ids like {dataset.sample_ids()[:2]})")
@@ -67,8 +53,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(
         f"Train on it: python train.py experiment=attn_distill data=folder data.root={args.output}"
     )
-    return result
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

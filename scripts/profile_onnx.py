@@ -12,56 +12,15 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
-import collections
-import json
-import tempfile
+import sys
 from pathlib import Path
 
-import numpy as np
-import onnxruntime as ort
+from seg import cli
+from seg.bench.onnx_profile import profile
 
 
-def profile(path: Path, threads: int = 1, runs: int = 200, warmup: int = 20) -> dict:
-    """Profile ``runs`` inferences; returns per-op-type and per-node mean microseconds per run."""
-    if not path.is_file():
-        raise SystemExit(f"profile_onnx: {path} does not exist.")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        inp = plain.get_inputs()[0]
-        shape = [d if isinstance(d, int) else 1 for d in inp.shape]
-        x = np.random.default_rng(0).random(shape, dtype=np.float32)
-        for _ in range(warmup):
-            plain.run(None, {inp.name: x})
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "profile")
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        for _ in range(runs):
-            session.run(None, {inp.name: x})
-        events = json.loads(Path(session.end_profiling()).read_text())
-    by_type: collections.Counter = collections.Counter()
-    count: collections.Counter = collections.Counter()
-    by_node: collections.Counter = collections.Counter()
-    for event in events:
-        if event.get("cat") != "Node" or not event["name"].endswith("_kernel_time"):
-            continue
-        op = event["args"]["op_name"]
-        by_type[op] += event["dur"] / runs
-        count[op] += 1
-        shape = event["args"].get("output_type_shape", "")
-        by_node[(event["name"].removesuffix("_kernel_time"), op, str(shape))] += event["dur"] / runs
-    return {
-        "total_us": sum(by_type.values()),
-        "by_type": [(op, us, count[op] // runs) for op, us in by_type.most_common()],
-        "by_node": by_node.most_common(),
-    }
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str]) -> int:
+    parser = cli.parser(__doc__)
     parser.add_argument("model", type=Path)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=200)
@@ -76,7 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nslowest {args.top} nodes (output shapes as run, NCHWc blocks padded):")
     for (name, op, shape), us in result["by_node"][: args.top]:
         print(f"{us:>8.1f} us  {op:<16} {shape[:60]:<60} {name[:50]}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

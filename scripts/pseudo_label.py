@@ -4,7 +4,7 @@ Every image under the folder (recursive) is labelled by the teacher at its input
 resized back to the original size. An image is kept when the teacher is sure of most pixels:
 confidence = fraction of pixels with probability <= band or >= 1 - band, kept when >= the minimum.
 Unreadable files and unsure images are listed in ``rejected.csv`` with the reason, never dropped
-silently. See seg/loop/pseudo_label.py for the output layout (what ``data=folder`` reads).
+silently. See seg/mining/pseudo_labels.py for the output layout (what ``data=folder`` reads).
 
 Usage:
     python scripts/pseudo_label.py logs/teacher/<run>/teacher.pt /data/unlabelled --output pool/
@@ -20,29 +20,23 @@ Check ``<output>/review.png`` (kept images, least confident first) before traini
 
 from __future__ import annotations
 
-import argparse
-import logging
-import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from seg.eval.predict import load_predictor  # noqa: E402
-from seg.loop.pseudo_label import (  # noqa: E402
+from seg import cli
+from seg.inference import load_predictor
+from seg.mining.pseudo_labels import (
     BAND,
     DEFAULT_EXTENSIONS,
     MIN_CONFIDENCE,
     pseudo_label,
+    report_lines,
 )
+from seg.resize import RESIZE_MODES
 
-log = logging.getLogger("pseudo_label")
 
-
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str]) -> int:
+    parser = cli.parser(__doc__)
     parser.add_argument("teacher", type=Path, help="teacher run dir, teacher.pt, .ckpt or .onnx")
     parser.add_argument("images", type=Path, help="folder of unlabelled images (recursive)")
     parser.add_argument("--output", type=Path, required=True, help="output dataset folder")
@@ -62,17 +56,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="ground-truth masks for (some of) the images, <dir>/<relative path>.png: reports the "
         "mean IoU of kept vs rejected pseudo-masks, to calibrate --min-confidence",
     )
+    parser.add_argument(
+        "--resize",
+        choices=RESIZE_MODES,
+        default="stretch",
+        help="how photos are fitted to the teacher's input (default: stretch)",
+    )
     parser.add_argument("--device", default="cpu", help="torch device for weights files")
     parser.add_argument("--threads", type=int, default=0, help="torch / ONNX Runtime threads")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.max_images is not None and args.max_images <= 0:
         parser.error(f"--max-images must be > 0, got {args.max_images}.")
     if args.batch_size <= 0:
         parser.error(f"--batch-size must be > 0, got {args.batch_size}.")
 
-    teacher = load_predictor(args.teacher, device=args.device, threads=args.threads)
-    given = sys.argv[1:] if argv is None else argv
+    teacher = load_predictor(
+        args.teacher, device=args.device, threads=args.threads, resize=args.resize
+    )
     summary = pseudo_label(
         teacher,
         args.images,
@@ -84,40 +84,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         batch_size=args.batch_size,
         overwrite=args.overwrite,
         reference_masks=args.reference_masks,
-        command=" ".join(shlex.quote(a) for a in ["python", "scripts/pseudo_label.py", *given]),
+        command=cli.command_line("pseudo_label.py", argv),
     )
-    counts = summary["counts"]
-    print(
-        f"Kept {counts['kept']} of {counts['found']} images; rejected {counts['rejected']} "
-        f"({counts['low_confidence']} below confidence {args.min_confidence}, "
-        f"{counts['unreadable']} unreadable); {counts['empty_masks']} kept masks are empty."
-    )
-    quality = summary.get("quality")
-    if quality:
-        parts = [
-            f"{name} {q['iou_mean']:.4f} (n={q['n']})" if q["n"] else f"{name} – (n=0)"
-            for name, q in (("kept", quality["kept"]), ("rejected", quality["rejected"]))
-        ]
-        print("Mean IoU against the reference masks: " + ", ".join(parts))
-    for key in ("manifest", "rejected", "review", "summary"):
-        if summary["files"][key]:
-            print(f"{key.capitalize() + ':':<10} {summary['files'][key]}")
-    print("Train with the pseudo-labelled pool:")
-    print(
-        "  "
-        + " ".join(
-            shlex.quote(p)
-            for p in [
-                "python",
-                "train.py",
-                "experiment=attn_distill",
-                "data=folder",
-                f"data.root={args.output}",
-            ]
-        )
-    )
-    return summary
+    print("\n".join(report_lines(summary)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -34,7 +34,9 @@ def instantiate_dict(cfg: DictConfig | None, what: str) -> list[Any]:
     return objects
 
 
-def build_datamodule(cfg: DictConfig, report_dir: str | Path | None = None) -> L.LightningDataModule:
+def build_datamodule(
+    cfg: DictConfig, report_dir: str | Path | None = None
+) -> L.LightningDataModule:
     """The data module of ``cfg.data`` with the ``cfg.augment`` pipelines plugged in.
 
     Args:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seg.errors import ConfigError, MissingFileError
 from seg.paths import config_dir, ensure_project_env
@@ -63,10 +63,31 @@ def load_run_config(run_dir: str | Path, overrides: Sequence[str] = ()) -> DictC
         raise MissingFileError(f"{run_dir}: not a train.py run dir ({path} is missing).")
     ensure_project_env()  # the saved config's ${oc.env:PROJECT_ROOT}
     register_resolvers()
-    cfg = OmegaConf.load(path)
+    cfg = upgrade_run_config(OmegaConf.load(path))
     if overrides:
         cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([o.lstrip("+") for o in overrides]))
     return cfg  # type: ignore[return-value]
+
+
+def upgrade_run_config(cfg: DictConfig) -> DictConfig:
+    """A config saved by an older seg in today's dialect, so its runs still evaluate and export:
+    ``data.dataset_kwargs.*`` (the synthetic data's seed, difficulty, cache folder) became
+    top-level ``data.*`` keys, and ``callbacks.onnx_export`` became the ``export`` group."""
+    with open_dict(cfg):
+        data = cfg.get("data")
+        if isinstance(data, DictConfig) and "dataset_kwargs" in data:
+            moved = data.pop("dataset_kwargs") or {}
+            for key, value in moved.items():
+                data.setdefault(key, value)
+        callbacks = cfg.get("callbacks")
+        if isinstance(callbacks, DictConfig) and "onnx_export" in callbacks:
+            old = callbacks.pop("onnx_export")
+            if "export" not in cfg:
+                cfg.export = {
+                    "enabled": old is not None,
+                    **{k: v for k, v in (old or {}).items() if k not in ("_target_", "dirpath")},
+                }
+    return cfg
 
 
 def select(cfg: DictConfig, key: str, default: object = None) -> object:
@@ -101,5 +122,6 @@ def validate_run_config(cfg: DictConfig) -> None:
         if value and not Path(to_absolute_path(str(value))).is_file():
             raise MissingFileError(
                 f"{key}={value}: no such file. Point it at an existing weights file, or set "
-                f"{key}=null" + (" to train and cache a teacher first." if "teacher" in key else ".")
+                f"{key}=null"
+                + (" to train and cache a teacher first." if "teacher" in key else ".")
             )

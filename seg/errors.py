@@ -39,6 +39,11 @@ class MissingFileError(SegError, FileNotFoundError):
     """A file or folder the user named does not exist (the message names the key or argument)."""
 
 
+class OutputExistsError(SegError, FileExistsError):
+    """An output folder already holds results of an earlier run (the message says how to reuse
+    or replace it)."""
+
+
 class ExportError(SegError, RuntimeError):
     """An exported graph does not reproduce the PyTorch model, or a converter refused it."""
 

@@ -13,6 +13,8 @@ import os
 from typing import Any
 from urllib.parse import urlparse
 
+from seg.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 WANDB_MODES = ("auto", "online", "offline", "disabled")
@@ -47,7 +49,7 @@ def resolve_wandb_mode(mode: str = "auto") -> str:
         The mode passed to ``wandb.init``.
     """
     if mode not in WANDB_MODES:
-        raise ValueError(f"logger.wandb.mode must be one of {WANDB_MODES}, got {mode!r}.")
+        raise ConfigError(f"logger.wandb.mode must be one of {WANDB_MODES}, got {mode!r}.")
     if mode != "auto":
         return mode
     env_mode = os.environ.get("WANDB_MODE")
@@ -68,7 +70,7 @@ def wandb_logger(mode: str = "auto", **kwargs: Any):
 
     resolved = resolve_wandb_mode(mode)
     if resolved == "online" and not wandb_credentials_available():
-        raise RuntimeError(
+        raise ConfigError(
             "logger.wandb.mode=online but no W&B credentials were found: run `wandb login` or set "
             "WANDB_API_KEY, or use logger.wandb.mode=offline (sync later with `wandb sync`)."
         )

@@ -15,6 +15,8 @@ from torch import Tensor
 from torchmetrics import MeanAbsoluteError, Metric, MetricCollection
 from torchmetrics.classification import BinaryJaccardIndex
 
+from seg.errors import UserInputError
+
 
 def dilate(mask: Tensor, radius: int) -> Tensor:
     """Binary dilation of a ``B x 1 x H x W`` float mask with a square of side ``2 * radius + 1``."""
@@ -58,7 +60,7 @@ class BoundaryFScore(Metric):
     def __init__(self, band_px: int = 3, threshold: float = 0.5, **kwargs) -> None:
         super().__init__(**kwargs)
         if band_px < 0:
-            raise ValueError(f"BoundaryFScore: band_px must be >= 0, got {band_px}.")
+            raise UserInputError(f"BoundaryFScore: band_px must be >= 0, got {band_px}.")
         self.band_px = band_px
         self.threshold = threshold
         self.add_state(

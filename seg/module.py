@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
+from seg.errors import ConfigError
 from seg.losses.criterion import Criterion
 from seg.losses.temporal import warp_with_validity
 from seg.metrics import segmentation_metrics
@@ -72,14 +73,14 @@ class SegModule(L.LightningModule):
             ignore=["net", "criterion", "optimizer", "scheduler", "teacher", "teacher_criterion"],
         )
         if distill_mode not in ("offline", "online"):
-            raise ValueError(f"distill_mode must be 'offline' or 'online', got '{distill_mode}'.")
+            raise ConfigError(f"distill_mode must be 'offline' or 'online', got '{distill_mode}'.")
         if "teacher" in criterion.reads and teacher is None:
-            raise ValueError(
+            raise ConfigError(
                 "A loss term reads the teacher's output but no teacher was given: pick "
                 "teacher=offline or teacher=online, or drop the kd_* loss terms."
             )
         if teacher is not None and distill_mode == "online" and teacher_criterion is None:
-            raise ValueError("Online distillation needs a teacher_criterion (the teacher's loss).")
+            raise ConfigError("Online distillation needs a teacher_criterion (the teacher's loss).")
         self.distill_mode = distill_mode
         self.teacher_lr = teacher_lr
         self.teacher_autocast = teacher_autocast

@@ -11,12 +11,14 @@ import math
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
+from seg.errors import ConfigError
+
 
 def _warmup_steps(total_steps: int, warmup_fraction: float) -> int:
     if total_steps <= 0:
-        raise ValueError(f"total_steps must be > 0, got {total_steps}.")
+        raise ConfigError(f"total_steps must be > 0, got {total_steps}.")
     if not 0.0 <= warmup_fraction < 1.0:
-        raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}.")
+        raise ConfigError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}.")
     return int(round(total_steps * warmup_fraction))
 
 

@@ -1,9 +1,12 @@
-"""scripts/benchmark.py and seg.bench: fast-mode runs with and without the MediaPipe peers, the
-MAC/parameter counters against hand computations, and the timing helper."""
+"""seg.bench's latency benchmark: fast-mode runs with and without the MediaPipe peers, the
+MAC/parameter counters against hand computations, the timing helpers, and one run of the real
+``scripts/benchmark.py``."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +15,16 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers import TINY_STUDENT, load_script
-from seg.bench.latency import time_fn
+from helpers import ROOT, TINY_STUDENT
+from seg.bench import latency_report
+from seg.bench.candidates import candidate_from_path, like_trained
+from seg.bench.latency_suite import run_latency_benchmark
 from seg.bench.macs import onnx_cost
+from seg.bench.measure import measure_iou
+from seg.bench.options import LatencyOptions, parse_model, parse_size, resolve
 from seg.bench.peers import DEFAULT_DIR, PEERS, find_peers, missing_reason
+from seg.errors import MissingFileError, UserInputError
+from seg.timing import time_fn
 
 TINY = dict(TINY_STUDENT)
 KEYS = {"model", "precision", "height", "width", "threads", "median_ms", "p90_ms", "params", "macs"}
@@ -23,12 +32,7 @@ PEERS_MISSING = missing_reason(DEFAULT_DIR)
 
 
 @pytest.fixture(scope="module")
-def bench():
-    return load_script("benchmark")
-
-
-@pytest.fixture(scope="module")
-def tiny_run(bench, tmp_path_factory) -> tuple[Path, object]:
+def tiny_run(tmp_path_factory) -> tuple[Path, object]:
     """A run folder with a tiny untrained student: student.pt, student.onnx (64x96), int8."""
     from seg.export.onnx import export_onnx
     from seg.export.quantize import quantize_int8
@@ -36,7 +40,7 @@ def tiny_run(bench, tmp_path_factory) -> tuple[Path, object]:
 
     folder = tmp_path_factory.mktemp("tiny_run")
     net = StudentNet(**{k: v for k, v in TINY.items() if k != "_target_"}).eval()
-    bench.like_trained(net)  # non-zero biases: the exporter drops all-zero ones
+    like_trained(net)  # non-zero biases: the exporter drops all-zero ones
     save_model(folder / "student.pt", net, TINY)
     fp32 = export_onnx(net, folder / "student.onnx", 64, 96, metadata={"test_iou": 0.5})
     calibration = np.random.default_rng(0).random((4, 3, 64, 96), dtype=np.float32)
@@ -55,6 +59,17 @@ def outputs(tmp_path: Path) -> list[str]:
     ]
 
 
+def write_outputs(result, tmp_path: Path, argv: list[str]) -> list[dict]:
+    """What scripts/benchmark.py writes for ``result``; returns the rows read back from JSON."""
+    lines = latency_report.markdown_lines(
+        result.rows, result.options, argv, result.notes, result.load
+    )
+    latency_report.write_markdown(tmp_path / "bench.md", lines)
+    latency_report.write_json(tmp_path / "out.json", result.rows)
+    latency_report.write_plot(tmp_path / "img" / "plot.png", result.rows)
+    return json.loads((tmp_path / "out.json").read_text())
+
+
 def check_rows(rows: list[dict]) -> None:
     for row in rows:
         assert set(row) >= KEYS and "test_iou" in row, row
@@ -63,17 +78,29 @@ def check_rows(rows: list[dict]) -> None:
         assert row["threads"] == 1 and row["precision"] in {"fp32", "int8"}
 
 
-def test_fast_without_peers(bench, tiny_run, tmp_path, capsys):
+def test_fast_without_peers(tiny_run, tmp_path, capsys):
     from seg.models import describe
 
     folder, net = tiny_run
     empty = tmp_path / "no_peers"
     empty.mkdir()
-    args = ["--fast", "--model", f"tiny={folder}", "--peers-dir", str(empty)]
-    assert bench.main([*args, "--peer-res", "72x128", *outputs(tmp_path)]) == 0
+    options = LatencyOptions(
+        models=[("tiny", folder)], fast=True, peers_dir=empty, peer_res=[(72, 128)]
+    )
+    result = run_latency_benchmark(options)
     printed = capsys.readouterr().out
     assert "make peers" in printed
-    rows = json.loads((tmp_path / "out.json").read_text())
+    argv = [
+        "--fast",
+        "--model",
+        f"tiny={folder}",
+        "--peers-dir",
+        str(empty),
+        "--peer-res",
+        "72x128",
+    ]
+    rows = write_outputs(result, tmp_path, argv)
+    assert rows == result.rows
     check_rows(rows)
     got = {(r["precision"], r["height"], r["width"]) for r in rows}
     assert got == {("fp32", 64, 96), ("int8", 64, 96), ("fp32", 72, 128), ("int8", 72, 128)}
@@ -105,11 +132,17 @@ def test_fast_without_peers(bench, tiny_run, tmp_path, capsys):
 
 
 @pytest.mark.skipif(PEERS_MISSING is not None, reason=f"peer models unavailable: {PEERS_MISSING}")
-def test_fast_with_peers(bench, tiny_run, tmp_path):
+def test_fast_with_peers(tiny_run, tmp_path):
     folder, _ = tiny_run
-    args = ["--fast", "--model", f"tiny={folder / 'student.onnx'}", "--no-peer-res"]
-    assert bench.main([*args, "--peers-dir", str(DEFAULT_DIR), *outputs(tmp_path)]) == 0
-    rows = json.loads((tmp_path / "out.json").read_text())
+    options = LatencyOptions(
+        models=[("tiny", folder / "student.onnx")],
+        fast=True,
+        no_peer_res=True,
+        peers_dir=DEFAULT_DIR,
+    )
+    result = run_latency_benchmark(options)
+    argv = ["--fast", "--model", f"tiny={folder / 'student.onnx'}", "--no-peer-res"]
+    rows = write_outputs(result, tmp_path, argv)
     check_rows(rows)
     peers = {r["model"]: r for r in rows if r["model"].startswith("mediapipe")}
     assert set(peers) == {"mediapipe_landscape", "mediapipe_general"}
@@ -142,15 +175,98 @@ def test_tflite_counter_on_peers():
     assert landscape.by_op["Convolution2DTransposeBias"] == 72 * 128 * 16 * 1 * 2 * 2
 
 
-def test_bad_model_path_names_what_was_expected(bench, tmp_path):
-    with pytest.raises(SystemExit, match=r"no_onnx_here.*student\.onnx"):
-        bench.main(["--fast", "--model", f"x={tmp_path / 'no_onnx_here'}", *outputs(tmp_path)])
+def test_bad_model_path_names_what_was_expected(tmp_path):
+    with pytest.raises(MissingFileError, match=r"no_onnx_here.*student\.onnx"):
+        candidate_from_path("x", tmp_path / "no_onnx_here")
     folder = tmp_path / "run"
     folder.mkdir()
-    with pytest.raises(SystemExit, match=r"has no student\.onnx"):
-        bench.main(["--fast", "--model", f"x={folder}", *outputs(tmp_path)])
-    with pytest.raises(SystemExit):
-        bench.main(["--fast", "--model", "no-equals-sign", *outputs(tmp_path)])
+    with pytest.raises(MissingFileError, match=r"has no student\.onnx"):
+        candidate_from_path("x", folder)
+    (folder / "student.pt").write_bytes(b"")
+    with pytest.raises(UserInputError, match=r"expected a \.onnx file"):
+        candidate_from_path("x", folder / "student.pt")
+    with pytest.raises(UserInputError, match="NAME=PATH"):
+        parse_model("no-equals-sign")
+    assert parse_model("a=b/c.onnx") == ("a", Path("b/c.onnx"))
+
+
+def test_options_defaults_and_checks():
+    fast = resolve(LatencyOptions(fast=True, no_peer_res=True))
+    assert (fast.threads, fast.iters, fast.warmup, fast.rounds) == ([1], 5, 1, 1)
+    assert (fast.iou_frames, fast.calibration_frames, fast.peer_res) == (0, 8, [])
+    assert fast.untrained is None  # no --model: the default untrained students
+    full = resolve(LatencyOptions(models=[("m", Path("m.onnx"))]))
+    assert (full.threads, full.iters, full.warmup, full.rounds) == ([1, 2], 200, 20, 10)
+    assert (full.iou_frames, full.calibration_frames) == (200, 64)
+    assert full.peer_res == [(144, 256), (256, 256)] and full.untrained == []
+    with pytest.raises(UserInputError, match="--rounds"):
+        resolve(LatencyOptions(rounds=0))
+    with pytest.raises(UserInputError, match="--threads"):
+        resolve(LatencyOptions(threads=[0]))
+    with pytest.raises(UserInputError, match="--iters"):
+        resolve(LatencyOptions(iters=0))
+    assert parse_size("144X256") == (144, 256)
+    for bad in ("big", "0x5", "1x2x3"):
+        with pytest.raises(UserInputError, match="size must"):
+            parse_size(bad)
+
+
+def test_measure_iou_resizes_frames_both_ways(tiny_run):
+    from seg.bench.candidates import Graph
+    from seg.inference import load_predictor
+
+    folder, _ = tiny_run
+    graph = Graph("tiny", "fp32", 64, 96, folder / "student.onnx", "onnx")
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(3, 50, 80, 3), dtype=np.uint8)
+    probs = load_predictor(graph.path)(images)
+    assert probs.shape == (3, 50, 80)
+    pred = probs > 0.5
+    assert measure_iou(graph, images, pred.astype(np.uint8)) == 1.0
+    assert measure_iou(graph, images, ~pred) == 0.0  # disjoint, their union is every pixel
+    inter, union = (pred & pred[::-1]).sum(), (pred | pred[::-1]).sum()
+    expected = 1.0 if union == 0 else inter / union
+    assert measure_iou(graph, images, pred[::-1]) == pytest.approx(expected)
+
+
+def test_cli_end_to_end(tiny_run, tmp_path):
+    """The real script: exit code 0 and its three files; a user error is one line and exit 1."""
+    folder, _ = tiny_run
+    empty = tmp_path / "no_peers"
+    empty.mkdir()
+    cmd = [sys.executable, "scripts/benchmark.py", "--fast", "--peers-dir", str(empty)]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*cmd, *args, *outputs(tmp_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=240,
+        )
+
+    done = run("--model", f"tiny={folder}", "--no-peer-res")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = json.loads((tmp_path / "out.json").read_text())
+    check_rows(rows)
+    assert {(r["model"], r["precision"], r["height"], r["width"]) for r in rows} == {
+        ("tiny", "fp32", 64, 96),
+        ("tiny", "int8", 64, 96),
+    }
+    text = (tmp_path / "bench.md").read_text()
+    assert (
+        "Command: `python scripts/benchmark.py --fast" in text and "| tiny | fp32 | 64x96 |" in text
+    )
+    assert (tmp_path / "img" / "plot.png").stat().st_size > 0
+    assert "make peers" in done.stdout and f"wrote {tmp_path / 'bench.md'}" in done.stdout
+
+    missing = run("--model", f"x={tmp_path / 'no_onnx_here'}")
+    assert missing.returncode == 1
+    assert "error: --model x=" in missing.stderr and "no_onnx_here" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad = run("--model", "no-equals-sign")
+    assert bad.returncode == 2 and "NAME=PATH" in bad.stderr
 
 
 def _model(nodes, inits, inp, out) -> onnx.ModelProto:
@@ -213,7 +329,7 @@ def test_time_fn_reports_median_and_p90():
 
 
 def test_time_interleaved_gives_each_callable_its_runs():
-    from seg.bench.latency import time_interleaved
+    from seg.timing import time_interleaved
 
     calls = {"a": 0, "b": 0}
 

@@ -125,7 +125,7 @@ def test_datamodule_checks_previous_frames(tmp_path):
 def test_cli_temporal_frames_smoke(tmp_path):
     overrides = ("experiment=student", "+loss_terms=[temporal_frames]", "debug=smoke")
     cfg = compose_cfg(*overrides)
-    assert cfg.data.dataset_kwargs.pairs is True
+    assert cfg.data.pairs is True and "dataset_kwargs" not in cfg.data
     assert cfg.loss.terms.temporal_frames.target == "previous.logits"
     run_dir = tmp_path / "run"
     proc = run_train(*overrides, f"paths.cache_dir={tmp_path / 'cache'}", run_dir=run_dir)

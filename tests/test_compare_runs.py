@@ -1,20 +1,17 @@
-"""scripts/compare_runs.py: mean ± std over seeds per task, and explicit handling of unfinished runs."""
+"""Comparing runs (seg.eval.run_table, scripts/compare_runs.py): mean ± std over seeds per task, and
+explicit handling of unfinished runs."""
 
-import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from seg.errors import MissingFileError
+from seg.eval.run_table import load_runs, table
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_script():
-    path = ROOT / "scripts" / "compare_runs.py"
-    spec = importlib.util.spec_from_file_location("compare_runs", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def fake_run(root: Path, name: str, task: str, iou: float) -> Path:
@@ -28,8 +25,7 @@ def fake_run(root: Path, name: str, task: str, iou: float) -> Path:
     return run
 
 
-def test_groups_seeds_and_skips_unfinished_runs_only_when_asked(tmp_path, capsys):
-    compare = load_script()
+def test_groups_seeds_and_skips_unfinished_runs_only_when_asked(tmp_path):
     runs = [
         fake_run(tmp_path, "a", "student", 0.80),
         fake_run(tmp_path, "b", "student", 0.90),
@@ -37,20 +33,30 @@ def test_groups_seeds_and_skips_unfinished_runs_only_when_asked(tmp_path, capsys
     ]
     unfinished = tmp_path / "d"
     (unfinished / ".hydra").mkdir(parents=True)
+    loaded, skipped = load_runs(runs)
+    text = table(loaded, ["test/iou"], "task_name")
+    assert "| student | StudentNet enc | 2 | 144x256 | 6 | 0.8500 ± 0.0707 |" in text
+    assert "| attn_distill | StudentNet enc | 1 | 144x256 | 6 | 0.9500 |" in text
+    assert skipped == []
+    with pytest.raises(MissingFileError, match="is not a finished run.*--skip-unfinished"):
+        load_runs([*runs, unfinished])
+    assert load_runs([*runs, unfinished], skip_unfinished=True)[1] == [unfinished]
+    with pytest.raises(MissingFileError, match="no finished run"):
+        load_runs([unfinished], skip_unfinished=True)
+
     out = tmp_path / "table.md"
-    argv = ["--metrics", "test/iou", "--output", str(out), *map(str, runs)]
-    assert compare.main(argv) == 0
-    table = out.read_text()
-    assert "| student | StudentNet enc | 2 | 144x256 | 6 | 0.8500 ± 0.0707 |" in table
-    assert "| attn_distill | StudentNet enc | 1 | 144x256 | 6 | 0.9500 |" in table
-    assert compare.main([*argv, str(unfinished)]) == 2
-    assert "is not a finished run" in capsys.readouterr().err
-    assert compare.main([*argv, str(unfinished), "--skip-unfinished"]) == 0
-    assert "skipped 1 unfinished run dir(s)" in capsys.readouterr().err
+    cmd = [sys.executable, str(ROOT / "scripts" / "compare_runs.py"), "--metrics", "test/iou"]
+    cmd += ["--output", str(out), *map(str, runs), str(unfinished)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 1 and "error: " in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [*cmd, "--skip-unfinished"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert proc.returncode == 0 and "skipped 1 unfinished run dir(s)" in proc.stderr
+    assert out.read_text().strip() == text.strip()
 
 
 def test_model_card_groups_become_columns(tmp_path):
-    compare = load_script()
     runs = [fake_run(tmp_path, n, "student", 0.9) for n in ("a", "b")]
     for run, (dark, gap) in zip(runs, ((0.80, 10.0), (0.84, 6.0)), strict=True):
         (run / "eval-test").mkdir()
@@ -65,7 +71,6 @@ def test_model_card_groups_become_columns(tmp_path):
             },
         }
         (run / "eval-test" / "summary.json").write_text(json.dumps(summary))
-    out = tmp_path / "t.md"
     metrics = ["group/lighting/low_light", "group/lighting/worst", "group/lighting/gap"]
-    assert compare.main(["--metrics", *metrics, "--output", str(out), *map(str, runs)]) == 0
-    assert "| 0.8200 ± 0.0283 | 0.8200 ± 0.0283 | 8.00 ± 2.83 |" in out.read_text()
+    text = table(load_runs(runs)[0], metrics, "task_name")
+    assert "| 0.8200 ± 0.0283 | 0.8200 ± 0.0283 | 8.00 ± 2.83 |" in text

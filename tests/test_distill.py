@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from helpers import compose_cfg
 from seg.distill import check_same_architecture, load_teacher, teacher_cache_key
-from seg.distill.cache import teacher_run_config
+from seg.distill.teacher_cache import teacher_run_config
 from seg.losses import AttentionKD, BCELoss, Criterion, FeatureKDTerm, LossTerm, PixelwiseKD
 from seg.models import StudentNet, load_model, save_model
 from seg.module import SegModule
@@ -194,3 +194,59 @@ def test_teacher_with_its_own_normalisation_gets_the_raw_batch():
     assert torch.allclose(module._teacher_forward(x).logits, expected, atol=0.05)  # bf16 autocast
     module.teacher_autocast = False
     assert torch.allclose(module._teacher_forward(x).logits, expected, atol=1e-5)
+
+
+def test_a_missing_teacher_is_trained_by_the_step_the_caller_hands_in(tmp_path, monkeypatch):
+    from seg.build import build_network
+    from seg.distill import resolve_teacher
+    from seg.errors import SegError
+
+    cfg = compose_cfg(
+        "experiment=attn_distill", f"teacher.cache_dir={tmp_path / 'cache'}", output_dir=tmp_path
+    )
+    calls = []
+
+    def train(run_cfg):
+        """What the pipeline's run does, minus the training: write the weights, return the net."""
+        calls.append(run_cfg)
+        net = build_network(run_cfg.model)
+        model_config = OmegaConf.to_container(run_cfg.model, resolve=True)
+        save_model(
+            f"{run_cfg.paths.output_dir}/teacher.pt",
+            net,
+            model_config,
+            {"metrics": {"test/iou": 0.5}},
+        )
+        return net, {"test/iou": 0.5}, True
+
+    with pytest.raises(SegError, match="experiment=teacher"):
+        resolve_teacher(cfg)  # no checkpoint, nothing cached, no training step: a clear error
+    teacher, info = resolve_teacher(cfg, train=train)
+    assert len(calls) == 1 and calls[0].export.enabled is False and calls[0].print_summary is False
+    assert not info.cached and info.metrics == {"test/iou": 0.5}
+    assert info.path.endswith("teacher.pt") and ".partial" not in info.path
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    again, cached = resolve_teacher(cfg, train=train)
+    assert len(calls) == 1 and cached.cached and cached.path == info.path
+    assert cached.metrics["test/iou"] == 0.5
+
+
+def test_teacher_cache_key_follows_whether_imagenet_weights_are_used(tmp_path, monkeypatch):
+    from seg.distill import teacher_cache
+    from seg.models.pretrained import PretrainedStatus
+
+    def key() -> str:
+        cfg = compose_cfg("experiment=attn_distill", output_dir=tmp_path)
+        return teacher_cache_key(teacher_run_config(cfg))
+
+    offline = key()  # auto resolves to random init offline (tests run with HF_HUB_OFFLINE=1)
+    cfg = compose_cfg(
+        "experiment=attn_distill", "teacher.model.pretrained=false", output_dir=tmp_path
+    )
+    assert teacher_cache_key(teacher_run_config(cfg)) == offline  # the same teacher either way
+
+    def available(encoder, mode, pretrained_cfg_overlay=None):
+        return PretrainedStatus(encoder, mode, True, "imagenet weights (local cache)")
+
+    monkeypatch.setattr(teacher_cache, "resolve_pretrained", available)
+    assert key() != offline  # weights found: another teacher, trained anew

@@ -1,4 +1,4 @@
-"""seg.eval and scripts/evaluate.py: per-image scores against hand computations, the attribute
+"""seg.eval (the library of scripts/evaluate.py): per-image scores against hand computations, the attribute
 breakdown, torch vs ONNX predictors, clear errors, and the report files of a tiny evaluation."""
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from helpers import TINY_STUDENT, compose_cfg, load_script
+from helpers import TINY_STUDENT, compose_cfg
+from seg.data import SegDataset
 from seg.eval.data import eval_dataset
-from seg.eval.predict import Predictor, load_predictor
+from seg.eval.evaluation import evaluate
+from seg.eval.outputs import model_params
 from seg.eval.scoring import ImageScore, breakdown, score_dataset, summarize
+from seg.inference import Predictor, load_predictor
 
 TINY = dict(TINY_STUDENT)
 H, W = 64, 96
-NO_CACHE = "data.dataset_kwargs.cache_dir=null"  # render the few frames on the fly, not into data/
+NO_CACHE = "data.cache_dir=null"  # render the few frames on the fly, not into data/
 
 
 def _varied_head(net: torch.nn.Module) -> None:
@@ -52,7 +55,7 @@ def tiny(tmp_path_factory) -> Path:
     return folder
 
 
-class ArrayDataset(torch.utils.data.Dataset):
+class ArrayDataset(SegDataset):
     """Hand-made frames with ids and attributes, like a real seg dataset."""
 
     def __init__(self, masks: list[np.ndarray | None], attributes: list[dict[str, str]]) -> None:
@@ -76,16 +79,26 @@ class ArrayDataset(torch.utils.data.Dataset):
         return self._attributes
 
 
-def fixed_predictor(probs: np.ndarray) -> Predictor:
-    """A predictor that returns ``probs[k]`` for the k-th frame it is ever given."""
-    seen = [0]
+class Replay:
+    """A backend that returns ``probs[k]`` for the k-th frame it is ever given."""
 
-    def run(images: np.ndarray) -> np.ndarray:
-        out = probs[seen[0] : seen[0] + len(images)]
-        seen[0] += len(images)
+    kind, layout, height, width = "fake", "NCHW", 8, 8
+
+    def __init__(self, probs: np.ndarray) -> None:
+        self.probs, self.seen = probs, 0
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        out = self.probs[self.seen : self.seen + len(batch)]
+        self.seen += len(batch)
         return out[:, None]
 
-    return Predictor("fake", "torch", Path("fake.pt"), None, 8, 8, 0.5, None, {}, runner=run)
+    def timer(self, example=None):
+        raise NotImplementedError
+
+
+def fixed_predictor(probs: np.ndarray) -> Predictor:
+    """A predictor of :class:`Replay` (8 x 8 input, threshold 0.5)."""
+    return Predictor(Replay(probs), "fake", Path("fake.pt"))
 
 
 def test_score_dataset_matches_hand_computation():
@@ -175,11 +188,11 @@ def test_torch_and_onnx_predictors_agree(tiny):
     assert (onnx_p.kind, teacher.name) == ("onnx", "teacher")
     for p in (torch_p, onnx_p, teacher):
         assert (p.height, p.width, p.threshold, p.run_dir) == (H, W, 0.5, None)
-    assert torch_p.params == teacher.params > 0
-    assert 0 < onnx_p.params <= torch_p.params  # batch norms folded into convolutions
+    assert torch_p.params == teacher.params > 0 and onnx_p.params is None
+    assert 0 < model_params(onnx_p) <= torch_p.params  # batch norms folded into convolutions
     assert torch_p.metadata["config_hash"] == "abc123def4567890"
     images = np.random.default_rng(0).random((3, 3, H, W), dtype=np.float32)
-    a, b = torch_p(images), onnx_p(images)
+    a, b = torch_p.predict_batch(images), onnx_p.predict_batch(images)
     assert a.shape == b.shape == (3, 1, H, W) and a.dtype == np.float32
     assert float(np.abs(a - b).max()) < 1e-4
     assert 0.05 < float((a > 0.5).mean()) < 0.95  # a non-trivial mask to score
@@ -234,13 +247,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_evaluate_script_writes_report_and_card(tiny, tmp_path):
+def test_evaluate_writes_report_and_card(tiny, tmp_path):
     from seg.models import load_model
 
-    evaluate = load_script("evaluate")
     out = tmp_path / "eval"
-    args = [str(tiny / "student.pt"), "data.test.length=12", NO_CACHE, "--output", str(out)]
-    summary = evaluate.main([*args, "--worst", "4", "--batch-size", "5"])
+    data = ["data.test.length=12", NO_CACHE]
+    summary = evaluate(tiny / "student.pt", data, output=out, worst=4, batch_size=5)
 
     rows = read_csv(out / "per_image.csv")
     assert len(rows) == 12
@@ -289,11 +301,12 @@ def test_evaluate_script_writes_report_and_card(tiny, tmp_path):
     assert sheet.shape[0] > 4 * H and sheet.shape[1] == 4 * W + 6  # 4 rows, 4 tiles + gaps
 
 
-def test_evaluate_script_onnx_without_latency(tiny, tmp_path):
-    evaluate = load_script("evaluate")
+def test_evaluate_onnx_without_latency(tiny, tmp_path):
     out = tmp_path / "eval"
-    argv = [str(tiny / "student.onnx"), "data.test.length=6", NO_CACHE, "--no-latency"]
-    summary = evaluate.main([*argv, "--output", str(out), "--max-images", "5", "--worst", "0"])
+    data = ["data.test.length=6", NO_CACHE]
+    summary = evaluate(
+        tiny / "student.onnx", data, output=out, latency=False, max_images=5, worst=0
+    )
     assert summary["model"]["kind"] == "onnx" and summary["overall"]["n"] == 5
     assert summary["latency"] is None and not (out / "worst_cases.png").exists()
     card = (out / "model_card.md").read_text()
@@ -307,7 +320,7 @@ def test_train_split_is_scored_without_augmentation(tmp_path):
     class Fixed:
         height, width, run_dir = 32, 48, None
 
-    overrides = ["data.train.length=4", f"data.dataset_kwargs.cache_dir={tmp_path}"]
+    overrides = ["data.train.length=4", f"data.cache_dir={tmp_path}"]
     ds = eval_dataset(Fixed(), overrides, split="train")
     first = [ds[i]["image"] for i in range(4)]
     assert all(torch.equal(a, ds[i]["image"]) for i, a in enumerate(first))  # no random transform

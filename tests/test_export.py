@@ -10,11 +10,12 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import ROOT, load_script
+from helpers import ROOT
+from seg.bench.onnx_profile import profile
+from seg.errors import MissingFileError, UserInputError
 from seg.export import (
     ExportSettings,
     ExportVerificationError,
-    OnnxModel,
     export_onnx,
     export_student,
     quantize_int8,
@@ -22,8 +23,9 @@ from seg.export import (
     update_metadata,
     verify_export,
 )
-from seg.export.student import frame_chunks, frames_from, resize_frames
-from seg.export.verify import dataset_iou, mask_iou
+from seg.export.exporter import frame_chunks, frames_from
+from seg.inference import OnnxBackend, load_predictor, to_frames
+from seg.metrics import mask_iou
 from seg.models import SegOutput, StudentNet
 
 
@@ -93,7 +95,7 @@ def test_graph_contract_and_metadata_round_trip(tmp_path):
     x = torch.rand(1, 3, 64, 96)
     with torch.no_grad():
         expected = torch.sigmoid(net(x).logits).numpy()
-    got = OnnxModel(path)(x.numpy())
+    got = OnnxBackend(path).run(x.numpy())
     assert got.min() >= 0 and got.max() <= 1
     np.testing.assert_allclose(got, expected, atol=1e-5)
     assert net.training is False  # mode restored
@@ -155,23 +157,24 @@ def test_int8_agrees_with_fp32_and_keeps_the_contract(tmp_path):
     meta = read_metadata(int8)
     assert meta["precision"] == "int8" and meta["config_hash"] == "abc"
     assert "16 validation frames" in meta["calibration"]
-    a, b = OnnxModel(fp32), OnnxModel(int8)
     test = images[16:]
-    assert mask_iou(a(test) > 0.5, b(test) > 0.5) >= 0.97
-    assert dataset_iou(a, test, masks[16:]) >= 0.97  # the model does what it says
-    assert np.abs(a(test) - b(test)).max() < 0.1
+    a, b = OnnxBackend(fp32).run(test), OnnxBackend(int8).run(test)
+    assert mask_iou(a > 0.5, b > 0.5) >= 0.97
+    assert mask_iou(a > 0.5, masks[16:] > 0.5) >= 0.97  # the model does what it says
+    assert np.abs(a - b).max() < 0.1
     with pytest.raises(ValueError, match="N x 3 x H x W"):
         quantize_int8(fp32, tmp_path / "x.onnx", images[:0])
 
 
 def test_export_student_writes_report_and_scores(tmp_path):
     images, masks = blob_frames(20)
+    frames = to_frames(images)  # uint8 RGB frames, as the datasets give them
     report = export_student(
         BrightnessNet(),
         tmp_path,
-        images[:12],
+        frames[:12],
         settings=ExportSettings(calibration_frames=12, height=32, width=48),
-        test_chunks=[(images[12:16], masks[12:16]), (images[16:], masks[16:])],
+        test_chunks=[(frames[12:16], masks[12:16]), (frames[16:], masks[16:])],
         metadata={"test_iou": 0.5},
     )
     assert (tmp_path / "student.onnx").is_file() and (tmp_path / "student.int8.onnx").is_file()
@@ -179,19 +182,22 @@ def test_export_student_writes_report_and_scores(tmp_path):
     assert json.loads((tmp_path / "export.json").read_text()) == report
     assert report["test_iou_onnx"] >= 0.9 and report["int8_mask_agreement"] >= 0.95
     assert report["int8_passed"] and abs(report["int8_iou_drop"]) < 0.05
-    assert report["test_frames"] == 8
-    b = OnnxModel(tmp_path / "student.onnx")  # chunked scoring = scoring all frames at once
-    resized, resized_masks = resize_frames(images[12:], masks[12:], 32, 48)
-    assert report["test_iou_onnx"] == round(dataset_iou(b, resized, resized_masks), 5)
+    assert report["test_frames"] == 8 and report["test_iou"] == 0.5
+    # chunked scoring = scoring all frames at once, at the frames' own size (48 x 64)
+    probs = load_predictor(tmp_path / "student.onnx")(frames[12:])
+    assert probs.shape == (8, 48, 64)
+    assert report["test_iou_onnx"] == round(mask_iou(probs > 0.5, masks[12:, 0] > 0.5), 5)
     assert read_metadata(tmp_path / "student.onnx")["test_iou_onnx"] == str(report["test_iou_onnx"])
 
 
-def test_onnx_model_names_the_size_it_takes(tmp_path):
+def test_onnx_backend_names_the_size_it_takes(tmp_path):
     path = export_onnx(BrightnessNet(), tmp_path / "b.onnx", 48, 64)
-    with pytest.raises(ValueError, match="takes 48x64 input; got 32x32"):
-        OnnxModel(path)(np.zeros((1, 3, 32, 32), np.float32))
-    with pytest.raises(FileNotFoundError, match="ONNX file not found"):
-        OnnxModel(tmp_path / "missing.onnx")
+    with pytest.raises(
+        UserInputError, match=r"takes N x 3 x 48 x 64 float32 input; got \(1, 3, 32"
+    ):
+        OnnxBackend(path).run(np.zeros((1, 3, 32, 32), np.float32))
+    with pytest.raises(MissingFileError, match="ONNX file not found"):
+        OnnxBackend(tmp_path / "missing.onnx")
 
 
 def test_export_script_on_a_weights_file(tmp_path):
@@ -225,19 +231,19 @@ def test_export_script_on_a_weights_file(tmp_path):
         timeout=120,
         cwd=ROOT,
     )
-    assert missing.returncode != 0 and "no such run dir or weights file" in missing.stderr
+    assert missing.returncode == 1 and "error: " in missing.stderr
+    assert "no such run dir or model file" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_profile_script_breaks_time_down_by_operator(tmp_path):
-    module = load_script("profile_onnx")
     path = export_onnx(BrightnessNet(), tmp_path / "b.onnx", 48, 64)
-    result = module.profile(path, threads=1, runs=5, warmup=1)
+    result = profile(path, threads=1, runs=5, warmup=1)
     ops = {op: n for op, _, n in result["by_type"]}
     assert ops["Conv"] == 2  # the sigmoid is fused into the last convolution
     assert result["total_us"] > 0
     assert abs(sum(us for _, us, _ in result["by_type"]) - result["total_us"]) < 1e-6
-    with pytest.raises(SystemExit, match="does not exist"):
-        module.profile(tmp_path / "missing.onnx")
+    with pytest.raises(MissingFileError, match="ONNX file not found"):
+        profile(tmp_path / "missing.onnx")
 
 
 def test_frame_chunks_cover_the_split_in_order():
@@ -248,8 +254,8 @@ def test_frame_chunks_cover_the_split_in_order():
     ]
     chunks = list(frame_chunks(dataset, chunk=2))
     assert [len(c[0]) for c in chunks] == [2, 2, 1]
-    np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks]), images)
-    np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), masks)
+    np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks]), to_frames(images))
+    np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), masks[:, 0])
     assert [len(c[0]) for c in frame_chunks(dataset, count=3, chunk=2)] == [2, 1]
-    with pytest.raises(ValueError, match="dataset is empty"):
+    with pytest.raises(ValueError, match="dataset split is empty"):
         frames_from([], None)

@@ -305,7 +305,7 @@ def test_scan_older_annotation_names(tmp_path):
 def test_data_supervisely_config_trains_on_rendered_masks(tmp_path):
     """`data=supervisely data.root=...` builds the splits; samples carry the rendered masks."""
     from helpers import compose_cfg
-    from seg.train import build_datamodule
+    from seg.build import build_datamodule
 
     for i in range(6):
         ds = f"ds{i % 2 + 1}"

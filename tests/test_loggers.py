@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 
+from seg.errors import ConfigError
 from seg.loggers import resolve_wandb_mode, wandb_credentials_available
 
 
@@ -43,7 +44,7 @@ def test_env_mode_and_explicit_mode_win(no_credentials, monkeypatch):
 def test_explicit_online_without_credentials_is_a_clear_error(no_credentials):
     from seg.loggers import wandb_logger
 
-    with pytest.raises(RuntimeError, match="wandb login"):
+    with pytest.raises(ConfigError, match="wandb login"):
         wandb_logger(mode="online", project="seg", save_dir=str(no_credentials / "run"))
 
 

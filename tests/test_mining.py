@@ -1,20 +1,20 @@
-"""Badcase mining: failure categories, ranking, the CSV / sheets / summary and the script."""
+"""Badcase mining: failure categories, ranking, the CSV / sheets / summary and the workflow of
+scripts/mine_badcases.py."""
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import Dataset
 
-from helpers import load_script
-from seg.loop.categories import (
+from seg.data import SegDataset
+from seg.inference import Predictor, load_predictor
+from seg.mining.categories import (
     CATEGORIES,
     FLAGS,
     boundary_band,
@@ -23,7 +23,8 @@ from seg.loop.categories import (
     primary_category,
     scaled_band_px,
 )
-from seg.loop.mining import CSV_COLUMNS, binary_entropy_bits, mine, write_badcases
+from seg.mining.ranking import CSV_COLUMNS, binary_entropy_bits, mine, write_badcases
+from seg.mining.workflow import mine_pool, report_lines
 
 H, W = 144, 256
 
@@ -146,7 +147,7 @@ def holed(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-class Pool(Dataset):
+class Pool(SegDataset):
     """A few marked images with (optional) masks, ids and an attribute."""
 
     def __init__(self, n: int, labelled: bool = True) -> None:
@@ -171,27 +172,30 @@ class Pool(Dataset):
         return [{"lighting": "dim" if i % 2 else "bright"} for i in range(len(self))]
 
 
-@dataclass
-class TablePredictor:
-    """Predictor-like: returns the probability map stored for the image's marker, at its size."""
+class TableBackend:
+    """Returns the probability map stored for the image's marker, at the model's input size."""
 
-    table: dict[int, np.ndarray]
-    height: int = PH
-    width: int = PW
-    name: str = "fake"
-    kind: str = "torch"
-    path: Path = Path("fake.pt")
-    run_dir: Path | None = None
-    threshold: float = 0.5
-    params: int | None = None
-    metadata: dict = field(default_factory=dict)
-    seen: list = field(default_factory=list)
+    kind, layout = "fake", "NCHW"
 
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        assert images.shape[1:] == (3, self.height, self.width)
-        keys = np.rint(images[:, 0, 0, 0] * 100).astype(int) - 1
+    def __init__(self, table: dict[int, np.ndarray], height: int, width: int) -> None:
+        self.table, self.height, self.width, self.seen = table, height, width, []
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        assert batch.shape[1:] == (3, self.height, self.width)
+        keys = np.rint(batch[:, 0, 0, 0] * 100).astype(int) - 1
         self.seen.extend(keys.tolist())
-        return np.stack([self.table[int(k)] for k in keys])[:, None].astype(np.float32)
+        maps = [cv2.resize(self.table[int(k)], (self.width, self.height)) for k in keys]
+        return np.stack(maps)[:, None].astype(np.float32)
+
+    def timer(self, example=None):
+        raise NotImplementedError
+
+
+def TablePredictor(  # noqa: N802 - reads like the class it stands for
+    table: dict[int, np.ndarray], height: int = PH, width: int = PW
+) -> Predictor:
+    """A :class:`Predictor` on a :class:`TableBackend` (threshold 0.5)."""
+    return Predictor(TableBackend(table, height, width), "fake", Path("fake.pt"))
 
 
 def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -257,7 +261,7 @@ def test_unlabelled_pool_ranks_by_teacher_disagreement(tmp_path):
     big = np.kron(truth, np.ones((2, 2), np.float32))
     teacher = TablePredictor({i: big for i in range(4)}, height=2 * PH, width=2 * PW)
     badcases = mine(student, pool, teacher=teacher)
-    assert sorted(teacher.seen) == [0, 1, 2, 3]
+    assert sorted(teacher.backend.seen) == [0, 1, 2, 3]
     worst = badcases[0]
     assert worst.index == 2
     assert worst.disagreement == pytest.approx(1 - 608 / 864)
@@ -300,9 +304,8 @@ def test_mine_rejects_bad_arguments():
         mine(student, Pool(1), batch_size=0)
 
 
-def test_script_on_tiny_synthetic_pool(tmp_path, capsys):
+def test_mine_pool_on_tiny_synthetic_pool(tmp_path):
     from seg.eval.data import eval_dataset
-    from seg.eval.predict import load_predictor
     from seg.eval.scoring import score_dataset
     from seg.models import StudentNet
     from seg.models.weights import save_model
@@ -317,9 +320,8 @@ def test_script_on_tiny_synthetic_pool(tmp_path, capsys):
     torch.manual_seed(0)
     net = StudentNet(**{k: v for k, v in config.items() if k != "_target_"})
     weights = save_model(tmp_path / "run" / "student.pt", net, config, {"input_size": [64, 96]})
-    overrides = ["data.test.length=6", "data.dataset_kwargs.cache_dir=null"]
-    script = load_script("mine_badcases")
-    summary = script.main([str(weights), *overrides, "--split", "mine"])
+    overrides = ["data.test.length=6", "data.cache_dir=null"]
+    summary, steps = mine_pool(weights, overrides, split="mine")
 
     out = tmp_path / "run" / "badcases"  # default: next to the weights
     header, rows = read_rows(out / "badcases.csv")
@@ -342,11 +344,10 @@ def test_script_on_tiny_synthetic_pool(tmp_path, capsys):
     assert sum(summary["counts"]["primary"].values()) == 6
     for category, n in summary["counts"]["primary"].items():
         assert (out / f"sheet_{category}.png").is_file() == (n > 0)
-    printed = capsys.readouterr().out
+    printed = "\n".join(report_lines(summary, steps))
     assert f"data.badcases={out / 'badcases.csv'}" in printed
     assert (
-        "python train.py experiment=attn_distill data.test.length=6 "
-        "data.dataset_kwargs.cache_dir=null" in printed
+        "python train.py experiment=attn_distill data.test.length=6 data.cache_dir=null" in printed
     )
     assert "data.badcase_weight=2" in printed
 
@@ -360,7 +361,7 @@ class BrightTeacher(torch.nn.Module):
         return SegOutput(logits=40.0 * (x.mean(dim=1, keepdim=True) - 0.5))
 
 
-def test_script_on_unlabelled_image_folder_with_teacher(tmp_path, capsys):
+def test_mine_pool_on_unlabelled_image_folder_with_teacher(tmp_path):
     from PIL import Image
 
     from seg.models.weights import save_model
@@ -375,9 +376,8 @@ def test_script_on_unlabelled_image_folder_with_teacher(tmp_path, capsys):
     config = {"_target_": f"{__name__}.BrightTeacher"}
     teacher = save_model(tmp_path / "teacher.pt", BrightTeacher(), config, meta)
     student = save_model(tmp_path / "student.pt", BrightTeacher(), config, meta)
-    script = load_script("mine_badcases")
     overrides = ["data=images", f"data.root={pool}", "data.cache_dir=null"]
-    summary = script.main([str(student), *overrides, "--teacher", str(teacher)])
+    summary, steps = mine_pool(student, overrides, teacher=teacher)
 
     _, rows = read_rows(tmp_path / "badcases" / "badcases.csv")
     assert sorted(r["id"] for r in rows) == ["pool/a/one", "pool/two"]
@@ -387,6 +387,6 @@ def test_script_on_unlabelled_image_folder_with_teacher(tmp_path, capsys):
         assert float(row["disagreement"]) == 0.0 and float(row["badness"]) == 0.0
         assert row["primary"] == "low_light"  # black frames with a white box; no error
     assert summary["retrain_command"] is None
-    printed = capsys.readouterr().out
+    printed = "\n".join(report_lines(summary, steps))
     assert f"scripts/pseudo_label.py {teacher} {pool} --output {pool}_pseudo" in printed
     assert f"data=folder data.root={pool}_pseudo" in printed

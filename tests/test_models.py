@@ -1,9 +1,15 @@
-"""Model package: output contract, input checks, errors, gradients, ONNX export, size summary."""
+"""Model package: output contract, input checks, errors, gradients, ONNX export, size summary.
+
+Models here are built with the default ``pretrained: auto`` against an empty Hugging Face cache with
+the hub offline, so they start from random initialisation without touching the network
+(``tests/test_pretrained.py`` covers the weights themselves).
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 
 import huggingface_hub.constants
 import numpy as np
@@ -12,6 +18,7 @@ import timm
 import torch
 from torch import Tensor, nn
 
+from seg.errors import PretrainedWeightsError
 from seg.models import (
     InputNormalization,
     MLPDecoder,
@@ -23,6 +30,7 @@ from seg.models import (
     describe,
     timm_mean_std,
 )
+from seg.models.pretrained import clear_pretrained_cache
 
 STUDENT_ENCODERS = [
     name
@@ -37,6 +45,21 @@ STUDENT_ENCODERS = [
     )
     if timm.is_model(name)
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _hub_offline_empty_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``pretrained: auto`` (the default) resolves offline to random init: no network here."""
+    hf = tmp_path_factory.mktemp("hf")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setenv("HF_HOME", str(hf))
+        mp.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch")))
+        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        mp.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hf / "hub"))
+        clear_pretrained_cache()
+        yield
+    clear_pretrained_cache()
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +273,7 @@ def offline_hub(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
 def test_pretrained_offline_fails_fast_and_clearly(factory, name: str) -> None:
     start = time.monotonic()
     with pytest.raises(
-        RuntimeError, match=f"Could not fetch pretrained weights for encoder '{name}'"
+        PretrainedWeightsError, match=f"Could not fetch pretrained weights for encoder '{name}'"
     ) as err:
         factory()
     assert time.monotonic() - start < 10
@@ -261,7 +284,9 @@ def test_pretrained_offline_fails_fast_and_clearly(factory, name: str) -> None:
 
 def test_pretrained_missing_local_file_is_explained(tmp_path) -> None:
     missing = tmp_path / "weights.safetensors"
-    with pytest.raises(RuntimeError, match="Could not fetch pretrained weights.*FileNotFoundError"):
+    with pytest.raises(
+        PretrainedWeightsError, match="Could not fetch pretrained weights.*FileNotFoundError"
+    ):
         StudentNet(
             "lcnet_050",
             pretrained=True,
@@ -269,9 +294,25 @@ def test_pretrained_missing_local_file_is_explained(tmp_path) -> None:
         )
 
 
+def test_models_record_pretrained_status(
+    student: StudentNet, fpn_teacher: SmpTeacher, caplog: pytest.LogCaptureFixture
+) -> None:
+    for net, encoder in ((student, "mobilenetv3_small_100"), (fpn_teacher, "tu-resnet18")):
+        status = net.pretrained_status
+        assert (status.encoder, status.mode, status.used) == (encoder, "auto", False)
+        assert "HF_HUB_OFFLINE=1" in status.reason
+    assert student.encoder.pretrained_status is student.pretrained_status
+    with caplog.at_level("WARNING", logger="seg.models.pretrained"):
+        again = StudentNet(decoder_channels=8)  # same encoder: decided once, no second warning
+    assert again.pretrained_status is student.pretrained_status and not caplog.records
+    explicit = TimmEncoder("mobilenetv3_small_050", pretrained=False).pretrained_status
+    assert (explicit.mode, explicit.used, explicit.reason) == (False, False, "pretrained: false")
+
+
 @pytest.mark.parametrize("size", [(65, 97)])
 def test_shuffle_head_matches_input_size_and_exports(size: tuple[int, int], tmp_path) -> None:
-    from seg.export import OnnxModel, export_onnx
+    from seg.export import export_onnx
+    from seg.inference import OnnxBackend
 
     torch.manual_seed(0)
     net = StudentNet(
@@ -287,7 +328,7 @@ def test_shuffle_head_matches_input_size_and_exports(size: tuple[int, int], tmp_
         out = net(x)
     assert out.logits.shape == out.edge_logits.shape == (2, 1, *size)  # odd sizes are cropped
     path = export_onnx(net, tmp_path / "s.onnx", *size, dynamic_batch=True)
-    np.testing.assert_allclose(OnnxModel(path)(x.numpy()), out.probs.numpy(), atol=1e-5)
+    np.testing.assert_allclose(OnnxBackend(path).run(x.numpy()), out.probs.numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="head_upsample must be 'bilinear' or 'shuffle'"):
         StudentNet(encoder="mobilenetv3_small_050", head_upsample="nearest")
 

@@ -1,16 +1,29 @@
-"""scripts/prepare_dataset.py: any format -> folder layout + manifest.csv, read back unchanged."""
+"""Preparing a dataset (seg.data.prepare, scripts/prepare_dataset.py): any format -> folder layout +
+manifest.csv, read back unchanged."""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from data_fixtures import portrait, write_folder
-from helpers import load_script
+from helpers import ROOT
+from seg.build import build_datamodule
+from seg.config import compose_train
 from seg.data.portrait_dataset import PortraitDataset
+from seg.data.prepare import prepare_dataset
+
+
+def prepare(overrides, output, attributes=None, splits=("train", "val", "test")):
+    """What scripts/prepare_dataset.py does: compose, build the splits, convert."""
+    cfg = compose_train([*overrides, "augment=none", "data.num_workers=0"])
+    datamodule = build_datamodule(cfg, report_dir=output)
+    return prepare_dataset({s: datamodule.prepared_split(s) for s in splits}, output, attributes)
 
 
 def test_list_dataset_converts_to_folder_with_splits_and_user_attributes(tmp_path):
@@ -24,17 +37,7 @@ def test_list_dataset_converts_to_folder_with_splits_and_user_attributes(tmp_pat
         "id,gender\n" + "".join(f"src/images/s0{i},{'f' if i % 2 else 'm'}\n" for i in range(6))
     )
     out = tmp_path / "out"
-    result = load_script("prepare_dataset").main(
-        [
-            "--output",
-            str(out),
-            "--attributes",
-            str(people),
-            "data=list",
-            f"data.root={src}",
-            "data.cache_dir=null",
-        ]
-    )
+    result = prepare(["data=list", f"data.root={src}", "data.cache_dir=null"], out, people)
     assert result["per_split"] == {"train": 4, "val": 1, "test": 1}
     rows = list(csv.DictReader((out / "manifest.csv").open()))
     assert list(rows[0])[:8] == [
@@ -66,13 +69,26 @@ def test_list_dataset_converts_to_folder_with_splits_and_user_attributes(tmp_pat
 
 def test_prepare_refuses_to_overwrite(tmp_path):
     write_folder(tmp_path / "src", n=3)
-    prepare = load_script("prepare_dataset").main
     args = [
         "data=folder",
         f"data.root={tmp_path / 'src'}",
         "data.cache_dir=null",
         "data.split_ratio=[1,1,1]",
     ]
-    prepare(["--output", str(tmp_path / "out"), *args])
+    prepare(args, tmp_path / "out")
     with pytest.raises(FileExistsError, match="manifest.csv exists"):
-        prepare(["--output", str(tmp_path / "out"), *args])
+        prepare(args, tmp_path / "out")
+    # the command line: the same refusal as one error line, no traceback
+    cmd = [sys.executable, str(ROOT / "scripts" / "prepare_dataset.py"), *args]
+    proc = subprocess.run(
+        [*cmd, "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1 and "manifest.csv exists" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [*cmd, "--output", str(tmp_path / "new")], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (
+        "Train on it: python train.py" in proc.stdout and (tmp_path / "new/manifest.csv").is_file()
+    )

@@ -1,4 +1,4 @@
-"""Teacher pseudo-labels: confidence, naming, the folder dataset written and the script."""
+"""Teacher pseudo-labels: confidence, naming, the folder dataset written and the summary lines."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from helpers import load_script
 from seg.data.formats.folder import scan
-from seg.loop.pseudo_label import (
+from seg.inference import Predictor, load_predictor
+from seg.mining.pseudo_labels import (
     MANIFEST_COLUMNS,
     REVIEW_ROW_HEIGHT,
     confidence,
@@ -22,6 +22,7 @@ from seg.loop.pseudo_label import (
     output_names,
     parse_extensions,
     pseudo_label,
+    report_lines,
 )
 from seg.models import SegOutput
 from seg.models.weights import save_model
@@ -97,10 +98,9 @@ def teacher(tmp_path) -> Path:
     )
 
 
-def test_pseudo_label_script_writes_a_folder_dataset(tmp_path, unlabelled, teacher, capsys):
+def test_pseudo_label_writes_a_folder_dataset(tmp_path, unlabelled, teacher):
     out = tmp_path / "labelled"
-    script = load_script("pseudo_label")
-    summary = script.main([str(teacher), str(tmp_path / "pool"), "--output", str(out)])
+    summary = pseudo_label(load_predictor(teacher), tmp_path / "pool", out)
 
     assert summary["counts"] == {
         "found": 5,
@@ -160,22 +160,25 @@ def test_pseudo_label_script_writes_a_folder_dataset(tmp_path, unlabelled, teach
         32,
         48,
     ]
-    printed = capsys.readouterr().out
+    printed = "\n".join(report_lines(summary))
     assert "Kept 3 of 5 images; rejected 2" in printed
     assert f"python train.py experiment=attn_distill data=folder data.root={out}" in printed
 
     with pytest.raises(FileExistsError, match="--overwrite"):
-        script.main([str(teacher), str(tmp_path / "pool"), "--output", str(out)])
+        pseudo_label(load_predictor(teacher), tmp_path / "pool", out)
 
 
 def test_stricter_settings_and_limits(tmp_path, unlabelled):
-    class Soft:
-        """Teacher-like: a fixed 0.85 / 0.02 map (sure only with a wide band)."""
+    class SoftBackend:
+        """A fixed 0.85 / 0.02 map (sure only with a wide band)."""
 
-        name, kind, height, width, threshold = "soft", "torch", 16, 16, 0.5
+        kind, layout, height, width = "fake", "NCHW", 16, 16
 
-        def __call__(self, images):
+        def run(self, images):
             return np.where(images.mean(axis=1, keepdims=True) > 0.6, 0.85, 0.02).astype(np.float32)
+
+    def Soft() -> Predictor:  # noqa: N802 - the teacher's name in the calls below
+        return Predictor(SoftBackend(), "soft", Path("soft.pt"))
 
     out = tmp_path / "strict"
     summary = pseudo_label(
@@ -206,9 +209,7 @@ def test_reference_masks_score_kept_and_rejected_pseudo_masks(tmp_path, unlabell
     save(refs / "a" / "p1.png", truth)
     save(refs / "grey.png", np.full((50, 70), 255, np.uint8))  # the uncertain grey image
     out = tmp_path / "labelled"
-    summary = load_script("pseudo_label").main(
-        [str(teacher), str(tmp_path / "pool"), "--output", str(out), "--reference-masks", str(refs)]
-    )
+    summary = pseudo_label(load_predictor(teacher), tmp_path / "pool", out, reference_masks=refs)
     quality = summary["quality"]
     assert quality["kept"]["n"] == 1 and quality["kept"]["iou_mean"] == pytest.approx(0.5, abs=0.02)
     assert quality["rejected"]["n"] == 1  # the grey image: rejected, scored against its reference

@@ -12,13 +12,13 @@ from PIL import Image
 
 from data_fixtures import portrait, truncate, write_folder
 from helpers import compose_cfg
+from seg.build import build_datamodule
 from seg.data.check import check_records
 from seg.data.image_io import MaskSpec
 from seg.data.portrait_dataset import PortraitDataset
 from seg.data.records import DatasetError
-from seg.data.resize import fit_frame
 from seg.data.splits import assign_splits
-from seg.train import build_datamodule
+from seg.resize import fit_frame
 
 
 def dataset(root: Path, split: str = "all", **kwargs) -> PortraitDataset:
@@ -208,8 +208,8 @@ def test_skip_counts_lists_and_writes_the_skip_report(tmp_path, capsys):
         "data.batch_size=1",
         "data.num_workers=0",
     )
-    dm = build_datamodule(cfg)
-    dm.report_dir = tmp_path / "run"
+    dm = build_datamodule(cfg, report_dir=tmp_path / "run")
+    assert dm.report_dir == tmp_path / "run"
     dm.prepare_data()
     rows = list(csv.DictReader((tmp_path / "run" / "skipped_samples.csv").open()))
     assert {r["id"]: r["reason"] for r in rows}.keys() == expected.keys()
@@ -341,8 +341,7 @@ def test_resize_modes(mode, check):
 
 
 def test_teacher_cache_key_follows_the_files_of_a_real_dataset(tmp_path):
-    from seg.distill import teacher_cache_key
-    from seg.distill.cache import teacher_run_config
+    from seg.distill import teacher_cache_key, teacher_run_config
 
     write_folder(tmp_path / "p", n=6)
     cfg = compose_cfg("experiment=attn_distill", "data=folder", f"data.root={tmp_path / 'p'}")

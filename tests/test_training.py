@@ -20,7 +20,7 @@ def epoch_means(csv_path, column):
 
 
 def test_student_learns_on_synthetic_portraits(tmp_path):
-    from seg.train import train
+    from seg.pipeline import run
 
     cfg = compose_cfg(
         "experiment=student",
@@ -40,7 +40,7 @@ def test_student_learns_on_synthetic_portraits(tmp_path):
         f"paths.cache_dir={tmp_path / 'cache'}",
         output_dir=tmp_path / "run",
     )
-    metrics = train(cfg)
+    metrics = run(cfg).metrics
 
     losses = epoch_means(tmp_path / "run" / "csv" / "metrics.csv", "train/loss_step")
     assert len(losses) == 4

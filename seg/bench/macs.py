@@ -214,7 +214,7 @@ def tflite_cost(path: str | Path) -> GraphCost:
     Raises:
         ImportError: Without ``ai_edge_litert``.
     """
-    from seg.bench.latency import tflite_interpreter
+    from seg.inference.backends import tflite_interpreter
 
     interpreter = tflite_interpreter(path, 1)
     ops = interpreter._get_ops_details()  # noqa: SLF001 - the only API listing ops and tensors

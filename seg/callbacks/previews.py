@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import cv2
 import lightning as L
 import numpy as np
 import torch
 
+from seg.errors import ConfigError
 from seg.vis import contact_sheet, write_rgb
 
 log = logging.getLogger(__name__)
+
 
 class PreviewContactSheet(L.Callback):
     """Write ``previews/epoch_XXX.png`` for a fixed set of validation frames after each validation.
@@ -30,7 +31,7 @@ class PreviewContactSheet(L.Callback):
     def __init__(self, dirpath: str, num_images: int = 8, threshold: float = 0.5) -> None:
         super().__init__()
         if num_images <= 0:
-            raise ValueError(f"PreviewContactSheet: num_images must be > 0, got {num_images}.")
+            raise ConfigError(f"PreviewContactSheet: num_images must be > 0, got {num_images}.")
         self.dirpath = Path(dirpath)
         self.num_images = num_images
         self.threshold = threshold
@@ -64,9 +65,7 @@ class PreviewContactSheet(L.Callback):
             self.threshold,
         )
         name = f"epoch_{trainer.current_epoch:03d}" if trainer.state.fn == "fit" else "final_val"
-        self.dirpath.mkdir(parents=True, exist_ok=True)
-        self.last_path = self.dirpath / f"{name}.png"
-        cv2.imwrite(str(self.last_path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+        self.last_path = write_rgb(self.dirpath / f"{name}.png", sheet)
         for logger in trainer.loggers:
             if hasattr(logger, "log_image"):
                 logger.log_image(

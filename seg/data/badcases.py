@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
+from seg.data.dataset import DatasetAdapter, as_seg_dataset
 from seg.data.records import DatasetError
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,21 @@ def badcase_flags(path: str | Path, dataset: Dataset) -> np.ndarray:
     Manifest rows that match no train sample (e.g. mined from the val split, or from a pool not in
     this run's data) are counted and logged.
 
+    Args:
+        path: The badcase manifest.
+        dataset: The train split (a :class:`~seg.data.dataset.SegDataset`; any other dataset is
+            seen through :func:`~seg.data.dataset.as_seg_dataset`).
+
     Raises:
-        DatasetError: When the dataset has no sample ids, or no row matches any train sample.
+        DatasetError: When the dataset has no sample ids of its own (a plain torch Dataset), or no
+            row matches any train sample.
     """
-    if not hasattr(dataset, "sample_ids"):
+    dataset = as_seg_dataset(dataset)
+    if isinstance(dataset, DatasetAdapter):
         raise DatasetError(
-            f"data.badcases: the train dataset ({type(dataset).__name__}) has no sample ids to "
-            "match the manifest against."
+            f"data.badcases: the train dataset ({type(dataset.dataset).__name__}) has no sample "
+            "ids to match the manifest against; subclass seg.data.SegDataset and implement "
+            "sample_ids()."
         )
     wanted = set(read_badcase_ids(path))
     ids = dataset.sample_ids()

@@ -1,8 +1,10 @@
 """One LightningDataModule for every dataset format.
 
 The data config gives a dataset *factory* per split (a Hydra ``_partial_`` of any Dataset class that
-takes ``transform=``); the module adds the right transform to each split, renders or checks data once
-in ``prepare_data`` (rank 0 only under DDP), and builds the loaders.
+takes ``transform=``) and, as top-level keys, the options given to every split's dataset; the module
+adds the right transform to each split, renders or checks data once in ``prepare_data`` (rank 0 only
+under DDP), and builds the loaders. Every split is a :class:`~seg.data.dataset.SegDataset` (another
+torch Dataset is wrapped by :func:`~seg.data.dataset.as_seg_dataset`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from seg.data.badcases import badcase_flags
+from seg.data.dataset import SegDataset, as_seg_dataset
 from seg.data.sample import Transform
 from seg.data.skip_report import write_skip_report
+from seg.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +47,20 @@ class PortraitDataModule(L.LightningDataModule):
         pin_memory: Pin host memory (useful on GPU).
         train_transform: Albumentations pipeline for training samples (see ``configs/augment``).
         eval_transform: Pipeline for validation and test samples (e.g. a resize for real data).
-        dataset_kwargs: Keyword arguments given to every split's dataset (e.g. the synthetic
-            generator's ``seed`` and ``difficulty``, a dataset ``root``), so one override changes all.
         badcases: A badcase manifest (CSV with an ``id`` column, as written by
             ``scripts/mine_badcases.py``) whose samples are drawn ``badcase_weight`` times as often
             in training.
         badcase_weight: Oversampling factor of the badcases (> 0).
-        **dataset_options: Any other key of the data config (e.g. the real-data configs' ``root``,
-            ``on_bad_sample``, ``foreground_labels``) is given to every split's dataset too, merged
-            over ``dataset_kwargs``, so ``data.root=...`` is the one override a user needs.
+        report_dir: Where :meth:`prepare_data` writes ``skipped_samples.csv`` (the run dir; None:
+            nowhere, the skips are still logged and counted).
+        **dataset_options: Every other key of the data config is given to every split's dataset
+            (the synthetic configs' ``seed``, ``difficulty``, ``cache_dir``; the real-data configs'
+            ``root``, ``resize``, ``on_bad_sample``, ...), so ``data.<key>=...`` is the one
+            override that changes all splits.
+
+    Raises:
+        ConfigError: For a ``batch_size`` or ``badcase_weight`` that is not > 0, or a
+            ``dataset_kwargs`` key (removed: its keys are top-level data keys now).
     """
 
     def __init__(
@@ -67,19 +76,27 @@ class PortraitDataModule(L.LightningDataModule):
         pin_memory: bool = False,
         train_transform: Transform | None = None,
         eval_transform: Transform | None = None,
-        dataset_kwargs: dict[str, Any] | None = None,
         badcases: str | None = None,
         badcase_weight: float = 2.0,
+        report_dir: str | Path | None = None,
         **dataset_options: Any,
     ) -> None:
         super().__init__()
+        if "dataset_kwargs" in dataset_options:
+            moved = ", ".join(f"data.{k}" for k in dataset_options["dataset_kwargs"] or {})
+            raise ConfigError(
+                "data.dataset_kwargs was removed: its keys are top-level data keys now, given to "
+                f"every split ({moved or 'data.seed, data.difficulty, data.cache_dir'}); e.g. "
+                "data.seed=1 instead of data.dataset_kwargs.seed=1. Move them up one level in "
+                "the data config."
+            )
         if batch_size <= 0:
-            raise ValueError(f"data.batch_size must be > 0, got {batch_size}.")
+            raise ConfigError(f"data.batch_size must be > 0, got {batch_size}.")
         if badcase_weight <= 0:
-            raise ValueError(f"data.badcase_weight must be > 0, got {badcase_weight}.")
+            raise ConfigError(f"data.badcase_weight must be > 0, got {badcase_weight}.")
         self.badcases = badcases
         self.badcase_weight = float(badcase_weight)
-        self.report_dir: Path | None = None  # set by train.py: where skipped_samples.csv goes
+        self.report_dir = Path(report_dir) if report_dir is not None else None
         self._prepared = False
         self.factories = {"train": train, "val": val, "test": test}
         self.height, self.width = int(height), int(width)
@@ -88,23 +105,31 @@ class PortraitDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.transforms = {"train": train_transform, "val": eval_transform, "test": eval_transform}
-        self.dataset_kwargs = {**(dataset_kwargs or {}), **dataset_options}
+        self.dataset_options = dict(dataset_options)
         # One OpenCV thread, set here in the parent before any DataLoader worker is forked: the
         # workers already use the cores, and an OpenCV thread pool created in the parent deadlocks
         # a forked worker that touches it (seen as a hang at the start of validation).
         cv2.setNumThreads(1)
-        self.datasets: dict[str, Dataset] = {}
+        self.datasets: dict[str, SegDataset] = {}
 
-    def build_split(self, split: str) -> Dataset:
+    def build_split(self, split: str) -> SegDataset:
         """A new dataset of one split, not prepared: ``train``, ``val`` or ``test`` with their
         factories and transforms; any other name (e.g. ``all`` for every sample of a real dataset,
         or a synthetic stream of its own) with the test split's factory and transform and
-        ``split=<name>``."""
+        ``split=<name>``.
+
+        Returns:
+            The factory's dataset as a :class:`SegDataset` (see :func:`as_seg_dataset`).
+        """
         if split in SPLITS:
-            return self.factories[split](transform=self.transforms[split], **self.dataset_kwargs)
-        return self.factories["test"](
-            split=split, transform=self.transforms["test"], **self.dataset_kwargs
-        )
+            dataset = self.factories[split](
+                transform=self.transforms[split], **self.dataset_options
+            )
+        else:
+            dataset = self.factories["test"](
+                split=split, transform=self.transforms["test"], **self.dataset_options
+            )
+        return as_seg_dataset(dataset, split)
 
     def prepare_data(self) -> None:
         """Render caches / run the check pass once per machine before any process reads the data;
@@ -114,36 +139,40 @@ class PortraitDataModule(L.LightningDataModule):
         skipped = {}
         for split in SPLITS:
             dataset = self.build_split(split)
-            if hasattr(dataset, "prepare"):
-                dataset.prepare()
-            skipped[split] = getattr(dataset, "skipped", [])
+            dataset.prepare()
+            skipped[split] = dataset.skipped_samples()
         write_skip_report(skipped, self.report_dir)
         self._prepared = True
 
     def setup(self, stage: str | None = None) -> None:
+        """Build the three splits (once).
+
+        Raises:
+            ConfigError: When the train split is unlabelled, or smaller than ``batch_size``.
+        """
         for split in SPLITS:
             if split not in self.datasets:
                 self.datasets[split] = self.build_split(split)
                 log.info("%s split: %d samples", split, len(self.datasets[split]))
-        if getattr(self.datasets["train"], "labelled", True) is False:
-            raise ValueError(
+        if not self.datasets["train"].labelled:
+            raise ConfigError(
                 "The data has no masks (data=images is an unlabelled pool): it cannot be trained "
                 "on. Mine it (scripts/mine_badcases.py) or label it with the teacher "
                 "(scripts/pseudo_label.py), then train on the labelled folder with data=folder."
             )
         if len(self.datasets["train"]) < self.batch_size:
-            raise ValueError(
+            raise ConfigError(
                 f"The train split has {len(self.datasets['train'])} samples, fewer than "
                 f"data.batch_size={self.batch_size}; lower data.batch_size or add data."
             )
 
-    def dataset(self, split: str) -> Dataset:
+    def dataset(self, split: str) -> SegDataset:
         """The dataset of a split (after :meth:`setup`)."""
         if split not in self.datasets:
             self.setup()
         return self.datasets[split]
 
-    def prepared_split(self, split: str) -> Dataset:
+    def prepared_split(self, split: str) -> SegDataset:
         """Build and prepare one split alone (tools that need only val/test frames, e.g. export),
         without rendering or checking the others.
 
@@ -152,8 +181,7 @@ class PortraitDataModule(L.LightningDataModule):
         """
         if split not in self.datasets:
             dataset = self.build_split(split)
-            if hasattr(dataset, "prepare"):
-                dataset.prepare()
+            dataset.prepare()
             self.datasets[split] = dataset
         return self.datasets[split]
 
@@ -161,7 +189,7 @@ class PortraitDataModule(L.LightningDataModule):
         """Per-sample draw weights of the train split: the sources' mixing weights times
         ``badcase_weight`` for badcases (None: uniform)."""
         dataset = self.dataset("train")
-        weights = getattr(dataset, "sample_weights", lambda: None)()
+        weights = dataset.sample_weights()
         if self.badcases:
             weights = np.ones(len(dataset)) if weights is None else np.asarray(weights, float)
             flags = badcase_flags(self.badcases, dataset)
@@ -209,26 +237,31 @@ class PortraitDataModule(L.LightningDataModule):
         return self._loader("test", shuffle=False)
 
     def check_batch(self, batch: dict[str, Any]) -> None:
-        """Raise a clear error when a batch does not have the configured shape."""
+        """Raise a clear error when a batch does not have the configured shape.
+
+        Raises:
+            DataError: For images that are not ``B x 3 x height x width`` tensors, or a previous
+                frame (``previous_image``/``previous_mask``) that does not match the frame.
+        """
         image = batch["image"]
         expected = (self.height, self.width)
         if not isinstance(image, torch.Tensor) or tuple(image.shape[-2:]) != expected:
-            raise ValueError(
+            raise DataError(
                 f"Batch images are {tuple(image.shape)}, expected B x 3 x {expected[0]} x "
                 f"{expected[1]} (data.height x data.width). Check the dataset and augment configs."
             )
         # Pairs of consecutive video frames (e.g. SyntheticPortraitDataset(pairs=True)): the
         # previous frame must line up with the frame, pixel for pixel.
         if "previous_mask" in batch and "previous_image" not in batch:
-            raise ValueError("Batch has 'previous_mask' but no 'previous_image'.")
+            raise DataError("Batch has 'previous_mask' but no 'previous_image'.")
         for key, like in (("previous_image", "image"), ("previous_mask", "mask")):
             if key not in batch:
                 continue
             value, ref = batch[key], batch.get(like)
             if not isinstance(value, torch.Tensor):
-                raise ValueError(f"Batch '{key}' must be a tensor, got {type(value).__name__}.")
+                raise DataError(f"Batch '{key}' must be a tensor, got {type(value).__name__}.")
             if isinstance(ref, torch.Tensor) and value.shape != ref.shape:
-                raise ValueError(
+                raise DataError(
                     f"Batch '{key}' is {tuple(value.shape)} but '{like}' is {tuple(ref.shape)}; "
                     "the previous frame must have the frame's shape (check the dataset's pairs)."
                 )

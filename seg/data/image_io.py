@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from seg.data.records import BadSampleError, Record
+from seg.errors import ConfigError
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never a grey half-image
 Image.MAX_IMAGE_PIXELS = (
@@ -45,7 +46,7 @@ class MaskSpec:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
-            raise ValueError(f"data.threshold must be in (0, 1), got {self.threshold}.")
+            raise ConfigError(f"data.threshold must be in (0, 1), got {self.threshold}.")
 
 
 def _open(path: Path) -> Image.Image:

@@ -3,7 +3,7 @@
 Every source is scanned into records (``seg.data.formats``), the records are split (explicit splits
 from the layout / list files / manifest, the rest by a seeded ratio, ``seg.data.splits``), checked
 once before training (``seg.data.check``), and read, resized to the training resolution
-(``seg.data.resize``) and augmented per sample. Bad samples stop the run with their file and reason
+(``seg.resize``) and augmented per sample. Bad samples stop the run with their file and reason
 (``on_bad_sample: error``), or are skipped, counted and listed (``on_bad_sample: skip``).
 """
 
@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Dataset
 
 from seg.data import formats
-from seg.data.check import BadSample, check_records
+from seg.data.check import BadSample, check_key, check_records
+from seg.data.dataset import SegDataset
 from seg.data.image_io import MaskSpec, load_pair, read_image
 from seg.data.records import DatasetError, Record
-from seg.data.resize import RESIZE_MODES, fit_frame
 from seg.data.sample import Transform, make_sample
 from seg.data.splits import _rank, assign_splits
+from seg.errors import ConfigError
+from seg.resize import RESIZE_MODES, fit_frame
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ def _sources(
     return [single]
 
 
-class PortraitDataset(Dataset):
-    """One split of a real dataset made of one or more sources.
+class PortraitDataset(SegDataset):
+    """One split of a real dataset made of one or more sources (a :class:`SegDataset`).
 
     Args:
         split: ``train``, ``val``, ``test``, or ``all`` (every sample, e.g. a pool to mine).
@@ -92,7 +93,7 @@ class PortraitDataset(Dataset):
             and the format's own options (e.g. ``list_files``, ``image_dir``, ``matte_dir``).
         resize: ``fit`` (letterbox, default), ``cover`` (fill and centre-crop) or ``stretch``.
         on_bad_sample: ``error`` stops with the file and reason; ``skip`` leaves bad samples out,
-            logs each one and lists them in :attr:`skipped`.
+            logs each one and lists them in :meth:`skipped_samples`.
         split_ratio: Train/val/test proportions for samples without an explicit split.
         split_seed: Seed of the ratio split.
         foreground_labels: Class indices that are foreground in class-index masks.
@@ -106,7 +107,15 @@ class PortraitDataset(Dataset):
         **format_options: The single source's format options (``image_dir``, ``mask_dir``,
             ``matte_dir``, ``list_file``, ``list_files``, ``splits``, ``manifest``, ...).
 
+    Attributes:
+        records: The usable :class:`~seg.data.records.Record` of every sample, in index order
+            (after the check pass).
+        specs: The mask settings of each source, by source name.
+        skipped: The bad samples left out (``on_bad_sample=skip``), once prepared; the same list
+            as :meth:`skipped_samples`.
+
     Raises:
+        ConfigError: For an unknown ``on_bad_sample`` or ``resize``.
         DatasetError: For a missing root, an unreadable layout, duplicate source names, an empty
             split, or (``on_bad_sample=error``) bad samples.
     """
@@ -136,11 +145,11 @@ class PortraitDataset(Dataset):
         **format_options: Any,
     ) -> None:
         if on_bad_sample not in BAD_SAMPLE_POLICIES:
-            raise ValueError(
+            raise ConfigError(
                 f"data.on_bad_sample must be one of {BAD_SAMPLE_POLICIES}, got {on_bad_sample!r}."
             )
         if resize not in RESIZE_MODES:
-            raise ValueError(f"data.resize must be one of {RESIZE_MODES}, got {resize!r}.")
+            raise ConfigError(f"data.resize must be one of {RESIZE_MODES}, got {resize!r}.")
         sources = _sources(format, root, name, sources, format_options)
         self.split = split
         self.height, self.width = int(height), int(width)
@@ -168,7 +177,7 @@ class PortraitDataset(Dataset):
         elif split in by_split:
             chosen = by_split[split]
         else:
-            raise ValueError(f"Unknown split {split!r}: use train, val, test or all.")
+            raise ConfigError(f"Unknown split {split!r}: use train, val, test or all.")
         if length is not None and len(chosen) > length:
             chosen = sorted(_rank(chosen, int(split_seed))[: int(length)], key=lambda r: r.id)
         if not chosen:
@@ -216,9 +225,11 @@ class PortraitDataset(Dataset):
         """Hash of every file of the dataset, whatever the split or ``length`` (paths, sizes,
         modification times) and the mask settings: it changes whenever the data on disk does
         (the teacher cache key uses it)."""
-        from seg.data.check import check_key
-
         return check_key(self._scanned, lambda r: self.specs[r.source])
+
+    def candidates(self) -> list[Record]:
+        """The records of this split before the check pass (what :meth:`prepare` checks)."""
+        return list(self._candidates)
 
     # The check pass -------------------------------------------------------------------------
 
@@ -282,6 +293,14 @@ class PortraitDataset(Dataset):
         """Attribute columns per sample (from manifests), plus ``source`` when mixing sources."""
         mixed = len(self.specs) > 1
         return [{**r.attributes, **({"source": r.source} if mixed else {})} for r in self.records]
+
+    def image_paths(self) -> list[str]:
+        """The image file of every sample, in index order."""
+        return [str(r.image) for r in self.records]
+
+    def skipped_samples(self) -> list[BadSample]:
+        """The bad samples :meth:`prepare` left out (``on_bad_sample=skip``; empty before it)."""
+        return list(self.skipped)
 
     def sample_weights(self) -> np.ndarray | None:
         """Per-sample draw weights giving each source its ``weight`` share of the draws

@@ -17,11 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from seg.data.dataset import SegDataset, as_seg_dataset
 from seg.data.formats.manifest import RESERVED, SPLIT_NAMES, read_manifest
 from seg.data.image_io import load_pair
+from seg.data.portrait_dataset import PortraitDataset
+from seg.data.synthetic_dataset import SyntheticPortraitDataset
+from seg.errors import DataError, OutputExistsError
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,20 @@ def _mask_png(mask: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(mask.clip(0, 1) * 255).astype(np.uint8))
 
 
+def _frame(dataset: SegDataset, index: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ``(image, mask)`` of a sample without files: the synthetic set's raw frame, or any
+    other dataset's sample turned back into ``H x W x 3`` uint8 and ``H x W`` (None: no mask)."""
+    if isinstance(dataset, SyntheticPortraitDataset):
+        return dataset.raw(index)
+    sample = dataset[index]
+    image = torch.as_tensor(sample["image"]).detach().cpu().float()
+    image = (image.permute(1, 2, 0) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+    mask = sample.get("mask")
+    if mask is not None:
+        mask = torch.as_tensor(mask).detach().cpu().float().reshape(image.shape[:2]).numpy()
+    return image, mask
+
+
 def prepare_dataset(
     splits: Mapping[str, Dataset],
     out_dir: str | Path,
@@ -50,18 +69,24 @@ def prepare_dataset(
 
     Args:
         splits: ``{split: dataset}``; a :class:`~seg.data.portrait_dataset.PortraitDataset` is
-            copied from its files at their original size, any other seg dataset (synthetic) is
-            written from its frames.
+            copied from its files at their original size, any other dataset (synthetic, or a plain
+            torch Dataset seen through :func:`~seg.data.dataset.as_seg_dataset`) is written from
+            its frames.
         out_dir: The output folder (created; must not already hold a manifest).
         extra_attributes: A CSV with an ``id`` column (the input's sample ids) and attribute
             columns, joined into the manifest.
 
     Returns:
         ``{"samples": n, "per_split": {...}, "manifest": path, "attributes": [...]}``.
+
+    Raises:
+        FileExistsError: When ``out_dir`` already holds a manifest.
+        DataError: For a sample without a mask (the data must be labelled).
     """
     out = Path(out_dir)
+    datasets = {split: as_seg_dataset(dataset, split) for split, dataset in splits.items()}
     if (out / "manifest.csv").exists():
-        raise FileExistsError(f"{out}/manifest.csv exists; choose an empty --output folder.")
+        raise OutputExistsError(f"{out}/manifest.csv exists; choose an empty --output folder.")
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(parents=True, exist_ok=True)
     extra: dict[str, dict[str, str]] = {}
@@ -69,22 +94,24 @@ def prepare_dataset(
         for row in read_manifest(extra_attributes):
             if row.get("id"):
                 extra[row["id"]] = {k: v for k, v in row.items() if k not in RESERVED and v}
-    sources = set()
-    for dataset in splits.values():
-        for record in getattr(dataset, "records", []):
-            sources.add(record.source)
+    sources = {
+        record.source
+        for dataset in datasets.values()
+        if isinstance(dataset, PortraitDataset)
+        for record in dataset.records
+    }
     drop_source = len(sources) == 1  # synthetic ids (<split>/<n>) keep their split
     rows: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
-    for split, dataset in splits.items():
+    for split, dataset in datasets.items():
         ids = dataset.sample_ids()
-        attributes = dataset.attributes() if hasattr(dataset, "attributes") else [{}] * len(ids)
-        records = getattr(dataset, "records", None)
+        attributes = dataset.attributes()
+        portrait = dataset if isinstance(dataset, PortraitDataset) else None
         for index, sample_id in enumerate(ids):
             stem = _file_stem(sample_id, drop_source)
-            if records is not None:
-                record = records[index]
-                image, mask = load_pair(record, dataset.specs[record.source])
+            if portrait is not None:
+                record = portrait.records[index]
+                image, mask = load_pair(record, portrait.specs[record.source])
                 suffix = record.image.suffix.lower()
                 if suffix in COPY_SUFFIXES:
                     image_name = f"{stem}{'.jpg' if suffix == '.jpeg' else suffix}"
@@ -94,12 +121,12 @@ def prepare_dataset(
                     Image.fromarray(image).save(out / "images" / image_name)
                 source = record.source
             else:
-                image, mask = dataset.raw(index)
+                image, mask = _frame(dataset, index)
                 image_name = f"{stem}.png"
                 Image.fromarray(np.asarray(image)).save(out / "images" / image_name)
-                source = "synthetic"
+                source = "synthetic" if isinstance(dataset, SyntheticPortraitDataset) else "data"
             if mask is None:
-                raise ValueError(f"{sample_id} has no mask: prepare_dataset needs labelled data.")
+                raise DataError(f"{sample_id} has no mask: prepare_dataset needs labelled data.")
             _mask_png(np.asarray(mask)).save(out / "masks" / f"{stem}.png")
             rows.append(
                 {

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seg.errors import DataError
+
 # How a record's mask is stored, i.e. which reader turns it into an H x W array:
 MASK_FORMATS = (
     "mask",  # a mask image: {0,1}, {0,255}, class indices (data.foreground_labels) or 8-bit alpha
@@ -18,11 +20,14 @@ MASK_FORMATS = (
 )
 
 
-class DatasetError(ValueError):
-    """A dataset cannot be used at all (wrong root, no samples, a bad list file, ...)."""
+class DatasetError(DataError):
+    """A dataset cannot be used at all (wrong root, no samples, a bad list file, ...).
+
+    A :class:`seg.errors.DataError`, hence also a ``ValueError``.
+    """
 
 
-class BadSampleError(ValueError):
+class BadSampleError(DataError):
     """One sample cannot be used; ``path`` names the offending file and ``reason`` says why.
 
     Args:

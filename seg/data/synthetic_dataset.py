@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Dataset
 
 from seg.data import synthetic
+from seg.data.dataset import SegDataset
 from seg.data.sample import Transform, make_sample
 from seg.data.synthetic import SyntheticPortraitGenerator
+from seg.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,12 @@ def _render_chunk(
     return start, images, masks, [s.attributes for s in samples]
 
 
-class SyntheticPortraitDataset(Dataset):
-    """Frames of the built-in synthetic portrait set for one split.
+class SyntheticPortraitDataset(SegDataset):
+    """Frames of the built-in synthetic portrait set for one split (a :class:`SegDataset`).
+
+    Of the contract it implements :meth:`prepare` (render the cache), :meth:`sample_ids` and
+    :meth:`attributes`; the rest keep their defaults: labelled, uniform weights, no files (so no
+    :meth:`fingerprint` and no image paths), nothing skipped.
 
     Args:
         split: ``train``, ``val``, ``test`` (disjoint) or any other name (its own stream).
@@ -89,6 +94,9 @@ class SyntheticPortraitDataset(Dataset):
         pairs: Yield pairs of consecutive clip frames: sample ``i`` is the 2-frame clip ``i``
             (deterministic) with frame 1 as ``image``/``mask`` and frame 0 as
             ``previous_image``/``previous_mask``. A different stream of scenes than single frames.
+
+    Raises:
+        ConfigError: For a ``length`` below 1.
     """
 
     def __init__(
@@ -106,8 +114,9 @@ class SyntheticPortraitDataset(Dataset):
         pairs: bool = False,
     ) -> None:
         if length <= 0:
-            raise ValueError(
-                f"SyntheticPortraitDataset: length must be > 0, got {length} ({split})."
+            raise ConfigError(
+                f"SyntheticPortraitDataset: length must be > 0, got {length} ({split}); set "
+                f"data.{split}.length."
             )
         self.split = split
         self.length = int(length)

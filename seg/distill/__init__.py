@@ -1,9 +1,18 @@
-"""Distillation: loading a frozen teacher, and training plus caching one when none is given."""
+"""Distillation teachers: loading a frozen one from a checkpoint, and training plus caching one
+when none is given."""
 
-from seg.distill.cache import resolve_teacher, teacher_cache_key, teacher_run_config
-from seg.distill.teacher import check_same_architecture, load_teacher
+from seg.distill.checkpoint import check_same_architecture, load_teacher
+from seg.distill.teacher_cache import (
+    TeacherInfo,
+    TrainTeacher,
+    resolve_teacher,
+    teacher_cache_key,
+    teacher_run_config,
+)
 
 __all__ = [
+    "TeacherInfo",
+    "TrainTeacher",
     "check_same_architecture",
     "load_teacher",
     "resolve_teacher",

@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from seg.errors import MissingFileError, ModelFileError
 from seg.models.weights import build_model, load_state, read_weights
 
 # Keys that do not change the architecture or the meaning of the weights.
@@ -29,7 +30,7 @@ def check_same_architecture(
     """Raise when a weights file holds another architecture than the config asks for.
 
     Raises:
-        ValueError: Naming both architectures and the keys that differ.
+        ModelFileError: Naming both architectures and the keys that differ.
     """
     a, b = _arch(found), _arch(expected)
     if a == b:
@@ -38,7 +39,7 @@ def check_same_architecture(
     diffs = "; ".join(
         f"{k}: checkpoint {a.get(k, '<unset>')} vs config {b.get(k, '<unset>')}" for k in keys
     )
-    raise ValueError(
+    raise ModelFileError(
         f"Teacher checkpoint {source} holds {_describe(found)}, but teacher.model is "
         f"{_describe(expected)} ({diffs}). Point teacher.checkpoint at weights of that "
         f"architecture, or set teacher.model to match the checkpoint."
@@ -46,22 +47,28 @@ def check_same_architecture(
 
 
 def load_teacher(
-    checkpoint: str | Path, model_config: Mapping[str, Any]
+    checkpoint: str | Path, model_config: Mapping[str, Any], key: str | None = None
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Build ``model_config``, load ``checkpoint`` into it, and freeze it.
 
     Args:
         checkpoint: A ``teacher.pt``/``student.pt`` or a Lightning checkpoint written by train.py.
         model_config: The teacher's model config (``teacher.model``).
+        key: The config key that named the file (e.g. ``teacher.checkpoint``), for messages.
 
     Returns:
         ``(teacher, metadata)``: the network in eval mode with gradients off, and the file's
         metadata (its metrics when the file has them).
 
     Raises:
-        FileNotFoundError: When the file does not exist.
-        ValueError: When it holds another architecture, naming both.
+        MissingFileError: When the file does not exist (naming ``key``).
+        ModelFileError: When it holds another architecture, naming both.
     """
+    if key is not None and not Path(checkpoint).is_file():
+        raise MissingFileError(
+            f"{key}={checkpoint}: no such file. Point it at a teacher.pt/student.pt or a train.py "
+            f".ckpt, or set {key}=null to train and cache a teacher first."
+        )
     found, state, metadata = read_weights(checkpoint)
     check_same_architecture(found, model_config, source=str(checkpoint))
     teacher = build_model(model_config)

@@ -3,12 +3,16 @@
 With no checkpoint, the teacher is trained with the settings of the teacher experiment
 (``teacher.recipe``, by default ``experiment=teacher``) on *this run's* data and augmentation, and
 cached under ``teacher.cache_dir/<recipe>-<model>-<key>/teacher.pt``. The key hashes everything that
-changes the trained teacher (model, data, augmentation, loss, optimizer, trainer settings, seed and
-the synthetic generator's source), so the next run with the same teacher and data reuses it, and a
+changes the trained teacher (model — with ``pretrained: auto`` resolved to whether ImageNet weights
+are really available —, data, augmentation, loss, optimizer, trainer settings, seed and the
+synthetic generator's source), so the next run with the same teacher and data reuses it, and a
 change to any of them trains a new one. Loader workers, batch size for evaluation and the data cache
 folder do not change the teacher and are left out of the key. Badcase oversampling
 (``data.badcases``) applies to the student only: the teacher run drops it, so each round of the
 closed loop reuses the teacher; for real datasets the key covers the files on disk.
+
+Training a missing teacher is a step of the pipeline, handed in by the caller
+(:func:`resolve_teacher`'s ``train``): this module never imports the pipeline.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +32,41 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig, OmegaConf, open_dict
 from torch import nn
 
+from seg.build import build_datamodule
 from seg.config import compose_train
-from seg.distill.teacher import load_teacher
+from seg.distill.checkpoint import load_teacher
+from seg.errors import SegError
+from seg.models.pretrained import resolve_pretrained
 
 log = logging.getLogger(__name__)
+
+# Trains the teacher of a run config: returns (network, its metrics, whether this is global rank 0).
+TrainTeacher = Callable[[DictConfig], tuple[nn.Module, dict[str, float], bool]]
+
+
+@dataclass
+class TeacherInfo:
+    """Where a distillation run's teacher came from.
+
+    Attributes:
+        path: Its weights file (None without a teacher).
+        metrics: Its own validation/test metrics when known.
+        cached: Whether it was reused from the teacher cache.
+        pretrained: Whether its encoder started from ImageNet weights (``PretrainedStatus``
+            as a dict, from the weights file or the training run), when known.
+    """
+
+    path: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    cached: bool = False
+    pretrained: dict[str, Any] | None = None
+
 
 # CLI override groups of the distillation run that the teacher's run inherits: where and how long
 # to train (trainer=gpu, trainer.devices=4, debug=smoke, ...). Everything else comes from the recipe.
 INHERITED_OVERRIDES = ("trainer", "debug")
 # Settings that do not change the trained teacher, left out of the cache key.
-_DATA_IGNORED = ("num_workers", "pin_memory", "eval_batch_size")
+_DATA_IGNORED = ("num_workers", "pin_memory", "eval_batch_size", "cache_dir", "check_workers")
 _TRAINER_IGNORED = (
     "enable_progress_bar",
     "enable_model_summary",
@@ -64,8 +95,7 @@ def teacher_run_config(cfg: DictConfig) -> DictConfig:
     learns from the same data its student will.
     """
     recipe = cfg.teacher.get("recipe") or "teacher"
-    config_dir = Path(cfg.paths.root_dir) / "configs"
-    run_cfg = compose_train([f"experiment={recipe}", *_inherited_overrides()], config_dir)
+    run_cfg = compose_train([f"experiment={recipe}", *_inherited_overrides()])
     with open_dict(run_cfg):
         run_cfg.model = OmegaConf.create(OmegaConf.to_container(cfg.teacher.model, resolve=True))
         run_cfg.data = OmegaConf.create(OmegaConf.to_container(cfg.data, resolve=True))
@@ -78,8 +108,7 @@ def teacher_run_config(cfg: DictConfig) -> DictConfig:
         run_cfg.task_name = f"teacher_cache_{recipe}"
         run_cfg.export_weights = "teacher.pt"
         run_cfg.print_summary = False  # the distillation run prints the teacher's scores
-        if run_cfg.get("callbacks"):
-            run_cfg.callbacks.onnx_export = None  # the teacher is not deployed: no ONNX export
+        run_cfg.export.enabled = False  # the teacher is not deployed: no ONNX export
         run_cfg.logger = (
             {"csv": run_cfg.logger.csv} if run_cfg.logger and "csv" in run_cfg.logger else {}
         )
@@ -89,14 +118,11 @@ def teacher_run_config(cfg: DictConfig) -> DictConfig:
 def _data_fingerprint(run_cfg: DictConfig) -> str | None:
     """For real datasets, a hash of the files on disk (a changed dataset under the same root must
     not reuse a teacher trained on the old one); None for generated data."""
-    from seg.train import build_datamodule
-
     data = run_cfg.data
     root = None if "root" not in data or OmegaConf.is_missing(data, "root") else data.root
     if root is None and not data.get("sources"):
         return None
-    dataset = build_datamodule(run_cfg).build_split("all")
-    return dataset.fingerprint() if hasattr(dataset, "fingerprint") else None
+    return build_datamodule(run_cfg).build_split("all").fingerprint()
 
 
 def teacher_cache_key(run_cfg: DictConfig) -> str:
@@ -105,12 +131,16 @@ def teacher_cache_key(run_cfg: DictConfig) -> str:
 
     c: dict[str, Any] = OmegaConf.to_container(run_cfg, resolve=True)  # type: ignore[assignment]
     data = {k: v for k, v in c["data"].items() if k not in _DATA_IGNORED}
-    data["dataset_kwargs"] = {
-        k: v for k, v in (data.get("dataset_kwargs") or {}).items() if k != "cache_dir"
-    }
+    model = dict(c["model"])
+    if "pretrained" in model and "encoder" in model:  # auto: whether weights will really be used
+        overlay = model.get("pretrained_cfg_overlay")
+        status = resolve_pretrained(
+            model["encoder"], model["pretrained"], pretrained_cfg_overlay=overlay
+        )
+        model["pretrained"] = status.used
     trainer = {k: v for k, v in c["trainer"].items() if k not in _TRAINER_IGNORED}
     payload = {
-        "model": c["model"],
+        "model": model,
         "data": data,
         "augment": c.get("augment"),
         "loss": c["loss"],
@@ -131,24 +161,31 @@ def _entry_name(run_cfg: DictConfig, recipe: str, key: str) -> str:
     return f"{recipe}-{name or 'model'}-{key}".replace("/", "_")
 
 
-def resolve_teacher(cfg: DictConfig) -> tuple[nn.Module, dict[str, Any]]:
+def resolve_teacher(
+    cfg: DictConfig, train: TrainTeacher | None = None
+) -> tuple[nn.Module, TeacherInfo]:
     """The frozen teacher of a distillation run, and where it came from.
 
+    Args:
+        cfg: The distillation run's config.
+        train: Trains a teacher from its run config (:func:`teacher_run_config`) when there is no
+            ``teacher.checkpoint`` and no cached teacher; the pipeline hands its own ``run``.
+
     Returns:
-        ``(teacher, info)``: the network (eval mode, gradients off) and ``{"path": weights file,
-        "metrics": its metrics when known, "cached": bool}``.
+        ``(teacher, info)``: the network (eval mode, gradients off) and its :class:`TeacherInfo`.
 
     Raises:
-        FileNotFoundError: When ``teacher.checkpoint`` does not exist.
-        ValueError: When the checkpoint holds another architecture than ``teacher.model``.
+        MissingFileError: When ``teacher.checkpoint`` does not exist.
+        ModelFileError: When the checkpoint holds another architecture than ``teacher.model``.
+        SegError: When a teacher must be trained but no ``train`` step was given.
     """
     tcfg = cfg.teacher
     model_config = OmegaConf.to_container(tcfg.model, resolve=True)
     if tcfg.get("checkpoint"):
         path = Path(to_absolute_path(str(tcfg.checkpoint)))
-        teacher, meta = load_teacher(path, model_config)
+        teacher, meta = load_teacher(path, model_config, key="teacher.checkpoint")
         log.info("Teacher: %s loaded from teacher.checkpoint=%s", model_config["_target_"], path)
-        return teacher, {"path": str(path), "metrics": meta.get("metrics", {}), "cached": False}
+        return teacher, _info(path, meta, cached=False)
 
     recipe = tcfg.get("recipe") or "teacher"
     run_cfg = teacher_run_config(cfg)
@@ -157,15 +194,19 @@ def resolve_teacher(cfg: DictConfig) -> tuple[nn.Module, dict[str, Any]]:
     weights = entry / "teacher.pt"
     if weights.is_file():
         teacher, meta = load_teacher(weights, model_config)
-        metrics = meta.get("metrics", {})
+        info = _info(weights, meta, cached=True)
         log.info(
             "Teacher cache hit: reusing %s (trained with experiment=%s; test IoU %s).",
             weights,
             recipe,
-            f"{metrics['test/iou']:.4f}" if "test/iou" in metrics else "n/a",
+            f"{info.metrics['test/iou']:.4f}" if "test/iou" in info.metrics else "n/a",
         )
-        return teacher, {"path": str(weights), "metrics": metrics, "cached": True}
-
+        return teacher, info
+    if train is None:
+        raise SegError(
+            f"No teacher.checkpoint and no cached teacher at {weights}: train one with "
+            f"`python train.py experiment={recipe}` and pass teacher.checkpoint=<its teacher.pt>."
+        )
     log.info(
         "No teacher.checkpoint and no cached teacher for this teacher + data config: training one "
         "now with the settings of experiment=%s (%s epochs). It is cached at %s and reused by later "
@@ -177,11 +218,9 @@ def resolve_teacher(cfg: DictConfig) -> tuple[nn.Module, dict[str, Any]]:
     partial = entry.with_name(f"{entry.name}.partial-{os.getpid()}")
     with open_dict(run_cfg):
         run_cfg.paths.output_dir = str(partial)
-    from seg.train import run  # here, not at the top: seg.train imports this module
-
-    metrics, module = run(run_cfg)
-    teacher = module.net.eval().requires_grad_(False)
-    if module.trainer.is_global_zero:
+    net, metrics, is_global_zero = train(run_cfg)
+    teacher = net.eval().requires_grad_(False)
+    if is_global_zero:
         if entry.exists():  # another run cached the same teacher meanwhile: keep the first one
             shutil.rmtree(partial, ignore_errors=True)
         else:
@@ -189,4 +228,11 @@ def resolve_teacher(cfg: DictConfig) -> tuple[nn.Module, dict[str, Any]]:
         log.info(
             "Teacher cached at %s (test IoU %.4f).", weights, metrics.get("test/iou", float("nan"))
         )
-    return teacher, {"path": str(weights), "metrics": metrics, "cached": False}
+    status = getattr(net, "pretrained_status", None)
+    return teacher, TeacherInfo(
+        str(weights), metrics, False, None if status is None else status.as_dict()
+    )
+
+
+def _info(path: Path, meta: dict[str, Any], cached: bool) -> TeacherInfo:
+    return TeacherInfo(str(path), meta.get("metrics", {}) or {}, cached, meta.get("pretrained"))

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seg.errors import ModelFileError
+from seg.inference import OnnxBackend, Predictor
+from seg.timing import time_fn
 from seg.utils import cpu_model
-from seg.eval.predict import Predictor
 
 LATENCY_ITERS = 50
 LATENCY_WARMUP = 5
@@ -45,14 +47,12 @@ def latency_graph(predictor: Predictor) -> Path | None:
 def measure_latency(
     predictor: Predictor, iters: int = LATENCY_ITERS, warmup: int = LATENCY_WARMUP
 ) -> dict[str, Any]:
-    """Single-frame ONNX Runtime CPU latency at 1 thread (:mod:`seg.bench.latency`).
+    """Single-frame ONNX Runtime CPU latency at 1 thread (:mod:`seg.timing`).
 
     Returns:
         ``{"measured": True, "graph", "median_ms", "p90_ms", "threads", "iters", "input_size",
         "cpu"}``, or ``{"measured": False, "reason", "cpu"}`` when there is no graph to time.
     """
-    from seg.bench.latency import ort_runner, time_fn
-
     cpu = cpu_model()
     graph = latency_graph(predictor)
     if graph is None:
@@ -63,10 +63,10 @@ def measure_latency(
             "cpu": cpu,
         }
     try:
-        runner = ort_runner(graph, threads=1)
-    except ValueError as err:  # e.g. a symbolic input size
+        backend = OnnxBackend(graph, threads=1)
+    except ModelFileError as err:  # e.g. a symbolic input size
         return {"measured": False, "reason": str(err), "cpu": cpu}
-    median, p90 = time_fn(runner.run, iters=iters, warmup=warmup)
+    median, p90 = time_fn(backend.timer(), iters=iters, warmup=warmup)
     return {
         "measured": True,
         "graph": str(graph),
@@ -74,7 +74,7 @@ def measure_latency(
         "p90_ms": round(p90, 3),
         "threads": 1,
         "iters": iters,
-        "input_size": [runner.height, runner.width],
+        "input_size": [backend.height, backend.width],
         "cpu": cpu,
     }
 
@@ -109,6 +109,7 @@ def _model_section(model: dict[str, Any]) -> list[str]:
         ("Mask threshold", model.get("threshold")),
         ("Training run", model.get("run_dir") and f"`{model['run_dir']}`"),
         ("Training task", model.get("task_name")),
+        ("Encoder initialisation", _pretrained(model.get("pretrained"))),
         ("Config hash", model.get("config_hash") and f"`{model['config_hash']}`"),
         (
             "Test IoU at training time",
@@ -120,6 +121,16 @@ def _model_section(model: dict[str, Any]) -> list[str]:
     lines = ["## Model", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "")]
     return lines
+
+
+def _pretrained(status: Any) -> str | None:
+    """How the encoder started: ImageNet weights (and from where) or random init (and why)."""
+    if not isinstance(status, dict):
+        return None
+    if status.get("used"):
+        return f"ImageNet weights ({status.get('source') or 'pretrained'})"
+    reason = status.get("reason")
+    return f"random (pretrained: {status.get('mode')}{'; ' + reason if reason else ''})"
 
 
 def _data_section(data: dict[str, Any], n: int) -> list[str]:

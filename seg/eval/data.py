@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from omegaconf import DictConfig, OmegaConf, open_dict
-from torch.utils.data import Dataset
+from omegaconf import DictConfig, open_dict
 
-if TYPE_CHECKING:
-    from seg.eval.predict import Predictor
-
-from seg.eval.predict import ROOT
+from seg.build import build_datamodule
+from seg.config import compose_train, load_run_config, select
+from seg.data import SegDataset
+from seg.inference import Predictor
 
 
 def is_data_choice(override: str) -> bool:
@@ -30,10 +27,6 @@ def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConf
     train split gets the eval transform: mining it scores the frames training sees, not random
     augmented copies).
     """
-    from seg.config import compose_train, register_resolvers
-
-    os.environ.setdefault("PROJECT_ROOT", str(ROOT))  # the configs' ${oc.env:PROJECT_ROOT}
-    register_resolvers()
     overrides = list(overrides)
     size = [
         f"data.height={predictor.height}",
@@ -41,9 +34,7 @@ def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConf
         "data.num_workers=0",
     ]
     if predictor.run_dir is not None and not any(is_data_choice(o) for o in overrides):
-        cfg = OmegaConf.load(predictor.run_dir / ".hydra" / "config.yaml")
-        dotlist = [o.lstrip("+") for o in overrides]
-        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(dotlist))
+        cfg = load_run_config(predictor.run_dir, overrides)
         with open_dict(cfg):
             cfg.data.height = predictor.height
             cfg.data.width = predictor.width
@@ -57,28 +48,22 @@ def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConf
 
 
 def data_description(cfg: DictConfig) -> dict[str, str | None]:
-    """Short description of a config's data: its target, test factory and root, for reports."""
-    data = cfg.data
-    test = data.get("test") or {}
-    kwargs = data.get("dataset_kwargs") or {}
+    """Short description of a config's data: its test dataset class, root and size, for reports."""
 
-    def text(node: object, key: str) -> str | None:
-        try:
-            value = OmegaConf.select(node, key) if isinstance(node, DictConfig) else None
-        except Exception:  # noqa: BLE001 - e.g. ${hydra:...} outside a Hydra run
-            return None
+    def text(key: str) -> str | None:
+        value = select(cfg, key)
         return None if value is None else str(value)
 
     return {
-        "dataset": text(test, "_target_"),
-        "root": text(kwargs, "root") or text(data, "root") or text(test, "root"),
-        "size": f"{data.height}x{data.width}",
+        "dataset": text("data.test._target_"),
+        "root": text("data.root") or text("data.test.root"),
+        "size": f"{cfg.data.height}x{cfg.data.width}",
     }
 
 
 def eval_dataset(
     predictor: Predictor, overrides: Sequence[str] = (), split: str = "test"
-) -> Dataset:
+) -> SegDataset:
     """The dataset to evaluate ``predictor`` on, at its input size and without augmentation (the
     train split too: mining it scores the frames training sees, not random augmented copies).
 
@@ -90,8 +75,6 @@ def eval_dataset(
             every sample of a real dataset).
 
     Returns:
-        ``datamodule.prepared_split(split)`` of :func:`seg.train.build_datamodule`.
+        ``datamodule.prepared_split(split)`` of :func:`seg.build.build_datamodule`.
     """
-    from seg.train import build_datamodule
-
     return build_datamodule(eval_config(predictor, overrides)).prepared_split(split)

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
-from torch.utils.data import Dataset
 
-from seg.callbacks.previews import contact_sheet
-from seg.eval.predict import Predictor
+from seg.bench.macs import graph_cost
+from seg.data import SegDataset
 from seg.eval.scoring import ImageScore, attribute_columns
+from seg.inference import Predictor, to_frames
+from seg.vis import contact_sheet, label_strip, write_rgb
 
 SCORE_COLUMNS = ("index", "id", "iou", "boundary_f", "mae", "fg_true", "fg_pred")
 
@@ -46,18 +46,23 @@ def model_info(predictor: Predictor) -> dict[str, Any]:
     meta = predictor.metadata
     metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
     return {
-        "name": predictor.name,
-        "kind": predictor.kind,
-        "path": str(predictor.path),
+        **predictor.describe(),
         "run_dir": None if predictor.run_dir is None else str(predictor.run_dir),
-        "input_size": [predictor.height, predictor.width],
-        "threshold": predictor.threshold,
-        "params": predictor.params,
+        "params": model_params(predictor),
         "config_hash": meta.get("config_hash"),
         "architecture": meta.get("model") or (meta.get("model_config") or {}).get("_target_"),
         "task_name": meta.get("task_name"),
         "training_test_iou": meta.get("test_iou", metrics.get("test/iou")),
+        "pretrained": meta.get("pretrained"),
     }
+
+
+def model_params(predictor: Predictor) -> int | None:
+    """Parameter count: the PyTorch model's, or for a graph its layers' stored weights as
+    :func:`seg.bench.macs.graph_cost` counts them for the benchmark (batch norms folded)."""
+    if predictor.params is not None or predictor.kind == "torch":
+        return predictor.params
+    return graph_cost(predictor.path).params
 
 
 def write_summary(summary: dict[str, Any], path: str | Path) -> Path:
@@ -68,25 +73,6 @@ def write_summary(summary: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def _label_strip(text: str, width: int) -> np.ndarray:
-    """A white strip as wide as a sheet row with ``text`` in black."""
-    scale = max(0.35, min(0.8, width / 1100))
-    thickness = 1
-    (_, text_h), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    strip = np.full((text_h + baseline + 6, width, 3), 255, np.uint8)
-    cv2.putText(
-        strip,
-        text,
-        (3, text_h + 3),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        (0, 0, 0),
-        thickness,
-        cv2.LINE_AA,
-    )
-    return strip
-
-
 def worst_cases(scores: Sequence[ImageScore], count: int) -> list[ImageScore]:
     """The ``count`` lowest-IoU scores, worst first (ties by index)."""
     return sorted(scores, key=lambda s: (s.iou, s.index))[: max(0, count)]
@@ -94,7 +80,7 @@ def worst_cases(scores: Sequence[ImageScore], count: int) -> list[ImageScore]:
 
 def worst_cases_sheet(
     predictor: Predictor,
-    dataset: Dataset,
+    dataset: SegDataset,
     scores: Sequence[ImageScore],
     path: str | Path,
     count: int = 12,
@@ -110,10 +96,9 @@ def worst_cases_sheet(
     if not chosen:
         return None
     samples = [dataset[s.index] for s in chosen]
-    images = np.stack([np.asarray(s["image"], dtype=np.float32) for s in samples])
+    rgb = to_frames(np.stack([np.asarray(s["image"], dtype=np.float32) for s in samples]))
     masks = np.stack([np.asarray(s["mask"], dtype=np.float32)[0] for s in samples])
-    probs = predictor(images)[:, 0]
-    rgb = (images.transpose(0, 2, 3, 1) * 255).round().clip(0, 255).astype(np.uint8)
+    probs = predictor(rgb)
     rows = []
     for k, score in enumerate(chosen):
         row = contact_sheet(
@@ -123,11 +108,6 @@ def worst_cases_sheet(
             predictor.threshold,
         )
         text = f"#{k + 1} {score.id}  IoU {score.iou:.3f}  BF {score.boundary_f:.3f}"
-        rows.append(np.concatenate([_label_strip(text, row.shape[1]), row]))
+        rows.append(np.concatenate([label_strip(text, row.shape[1]), row]))
     gap = np.full((4, rows[0].shape[1], 3), 255, np.uint8)
-    sheet = np.concatenate([part for row in rows for part in (row, gap)][:-1])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"Could not write {path}; check the folder is writable.")
-    return path
+    return write_rgb(path, np.concatenate([part for row in rows for part in (row, gap)][:-1]))

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
-from seg.eval.predict import Predictor
-from seg.metrics import per_image_boundary_f
+from seg.data import SegDataset
+from seg.errors import DataError, UserInputError
+from seg.inference import Predictor, to_frames
+from seg.metrics import iou_from_counts, per_image_boundary_f, per_image_counts
 
 MISSING = "(missing)"  # group of samples without a value for an attribute column
 
@@ -55,32 +56,28 @@ def _numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def ids_and_attributes(dataset: Dataset) -> tuple[list[str], list[dict[str, str]]]:
-    """Every sample's id and attributes, in index order: ``dataset.sample_ids()`` (else the
-    index as a string) and ``dataset.attributes()`` (else empty dicts).
+def ids_and_attributes(dataset: SegDataset) -> tuple[list[str], list[dict[str, str]]]:
+    """Every sample's id and attributes, in index order (:meth:`SegDataset.sample_ids` and
+    :meth:`SegDataset.attributes`, values as strings).
 
     Raises:
-        ValueError: When ``sample_ids()`` does not give one id per sample.
+        DataError: When the dataset does not give one id and one attribute dict per sample.
     """
     n = len(dataset)
-    ids = [str(i) for i in dataset.sample_ids()] if hasattr(dataset, "sample_ids") else []
-    if hasattr(dataset, "sample_ids") and len(ids) != n:
-        raise ValueError(
-            f"{type(dataset).__name__}.sample_ids() gave {len(ids)} ids for {n} samples."
+    ids = [str(i) for i in dataset.sample_ids()]
+    attrs = [{str(k): str(v) for k, v in a.items()} for a in dataset.attributes()]
+    if len(ids) != n or len(attrs) != n:
+        raise DataError(
+            f"{type(dataset).__name__} gave {len(ids)} sample ids and {len(attrs)} attribute rows "
+            f"for {n} samples; sample_ids() and attributes() must have one entry per sample."
         )
-    attrs = list(dataset.attributes()) if hasattr(dataset, "attributes") else []
-    return (
-        ids or [str(i) for i in range(n)],
-        [{str(k): str(v) for k, v in a.items()} for a in attrs]
-        if len(attrs) == n
-        else [{} for _ in range(n)],
-    )
+    return ids, attrs
 
 
-def _unlabelled(dataset: Dataset, index: int, sample_id: str) -> ValueError:
-    split = getattr(dataset, "split", None)
+def _unlabelled(dataset: SegDataset, index: int, sample_id: str) -> DataError:
+    split = dataset.split
     where = f"the '{split}' split" if split else "the evaluated split"
-    return ValueError(
+    return DataError(
         f"Sample {sample_id} (index {index}) of {where} has no mask: the split is unlabelled, so "
         "it cannot be scored. Evaluate a labelled split (e.g. --split test), or use "
         "mine_badcases for unlabelled pools."
@@ -89,7 +86,7 @@ def _unlabelled(dataset: Dataset, index: int, sample_id: str) -> ValueError:
 
 def score_dataset(
     predictor: Predictor,
-    dataset: Dataset,
+    dataset: SegDataset,
     batch_size: int = 16,
     band_px: int = 3,
     keep_probs: bool = False,
@@ -98,7 +95,9 @@ def score_dataset(
     """Run ``predictor`` over ``dataset`` in chunks and score every image.
 
     Args:
-        predictor: The model; its ``threshold`` makes the predicted masks.
+        predictor: The model; its ``threshold`` makes the predicted masks. Frames are scored at
+            the dataset's size (the predictor fits them to its input and maps the probabilities
+            back; :func:`seg.eval.data.eval_dataset` builds the data at the model's size).
         dataset: A seg dataset (``ds[i]`` has ``image`` and ``mask``).
         batch_size: Frames per model call (only one chunk of frames is in memory at a time).
         band_px: Boundary F tolerance band in pixels.
@@ -112,7 +111,7 @@ def score_dataset(
         ValueError: When a sample has no ``mask`` (an unlabelled split) or ``batch_size < 1``.
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+        raise UserInputError(f"batch_size must be >= 1, got {batch_size}.")
     n = len(dataset) if max_images is None else min(len(dataset), int(max_images))
     ids, attrs = ids_and_attributes(dataset)
     scores: list[ImageScore] = []
@@ -127,20 +126,14 @@ def score_dataset(
         targets = np.stack(
             [_numpy(s["mask"]).astype(np.float32).reshape(-1, *images.shape[-2:]) for s in samples]
         )[:, :1]
-        probs = predictor(images)
-        if probs.shape != targets.shape:
-            raise ValueError(
-                f"{predictor.path.name} returned {probs.shape} for masks of {targets.shape}; "
-                "the model must output N x 1 x H x W at the input size."
-            )
+        probs = predictor(to_frames(images))[:, None]
         if keep_probs:
             if kept is None:
                 kept = np.zeros((n, *probs.shape[-2:]), dtype=np.float32)
             kept[indices.start : indices.stop] = probs[:, 0]
         pred = probs > predictor.threshold
         gt = targets >= 0.5
-        inter = np.logical_and(pred, gt).reshape(len(samples), -1).sum(1)
-        union = np.logical_or(pred, gt).reshape(len(samples), -1).sum(1)
+        inter, union = per_image_counts(pred, gt)
         bf = per_image_boundary_f(
             torch.from_numpy(probs), torch.from_numpy(targets), band_px, predictor.threshold
         ).numpy()
@@ -152,7 +145,7 @@ def score_dataset(
                 ImageScore(
                     index=i,
                     id=ids[i],
-                    iou=1.0 if union[j] == 0 else float(inter[j] / union[j]),
+                    iou=iou_from_counts(inter[j], union[j]),
                     boundary_f=float(bf[j]),
                     mae=float(mae[j]),
                     fg_true=float(fg_true[j]),
@@ -178,13 +171,13 @@ def summarize(scores: Sequence[ImageScore]) -> dict[str, Any]:
         ValueError: For no scores.
     """
     if not scores:
-        raise ValueError("summarize: no scores (the evaluated split is empty).")
+        raise DataError("summarize: no scores (the evaluated split is empty).")
     iou = np.array([s.iou for s in scores], dtype=np.float64)
     pooled = None
     if all(s.intersection is not None and s.union is not None for s in scores):
         inter = sum(s.intersection for s in scores)
         union = sum(s.union for s in scores)
-        pooled = 1.0 if union == 0 else inter / union
+        pooled = iou_from_counts(inter, union)
     return {
         "n": len(scores),
         "iou_mean": float(iou.mean()),

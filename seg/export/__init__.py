@@ -1,5 +1,12 @@
 """Deployment: ONNX export with verification, INT8 quantization, scoring of exported models."""
 
+from seg.export.exporter import (
+    ExportSettings,
+    export_run,
+    export_student,
+    frame_chunks,
+    frames_from,
+)
 from seg.export.onnx import (
     DeployableNet,
     config_hash,
@@ -8,18 +15,17 @@ from seg.export.onnx import (
     update_metadata,
 )
 from seg.export.quantize import quantize_int8
-from seg.export.student import ExportSettings, export_student, frames_from
-from seg.export.verify import ExportVerificationError, OnnxModel, dataset_iou, verify_export
+from seg.export.verify import ExportVerificationError, verify_export
 
 __all__ = [
     "DeployableNet",
     "ExportSettings",
     "ExportVerificationError",
-    "OnnxModel",
     "config_hash",
-    "dataset_iou",
     "export_onnx",
+    "export_run",
     "export_student",
+    "frame_chunks",
     "frames_from",
     "quantize_int8",
     "read_metadata",

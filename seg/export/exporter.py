@@ -6,29 +6,36 @@ Used by the :class:`~seg.callbacks.OnnxExport` callback at the end of every trai
     student.onnx       fp32, verified against PyTorch on validation frames
     student.int8.onnx  static INT8 (QDQ) calibrated on validation frames
     export.json        verification numbers, test IoU of PyTorch / fp32 ONNX / INT8, sizes
+
+Frames reach the graphs through the inference API (:mod:`seg.inference`): fitted to the export size
+with :mod:`seg.resize` for verification and calibration, and scored at their own size against their
+own masks by a :class:`~seg.inference.Predictor` on each exported file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
+from seg.errors import DataError
 from seg.export.onnx import export_onnx, update_metadata
 from seg.export.quantize import quantize_int8
-from seg.export.verify import OnnxModel, mask_counts, verify_export
+from seg.export.verify import verify_export
+from seg.inference import Predictor, load_predictor, to_frames, to_model_input
+from seg.metrics import iou_from_counts, mask_counts
+from seg.timing import time_fn
 
 log = logging.getLogger(__name__)
+
+RUN_SCORES = ("test_iou", "test_boundary_f")  # the training run's own scores, kept in the report
 
 
 @dataclass
@@ -80,55 +87,34 @@ def frames_from(
     dataset: Dataset, count: int | None, start: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Samples ``start ..`` (``count`` of them; None: to the end) of a seg dataset as
-    ``(images, masks)`` arrays: ``N x 3 x H x W`` float32 in ``[0, 1]``, ``N x 1 x H x W``."""
+    ``(frames, masks)``: ``N x H x W x 3`` RGB ``uint8`` and ``N x H x W`` float32 targets.
+
+    Raises:
+        DataError: When the dataset has no samples there.
+    """
     stop = len(dataset) if count is None else min(start + count, len(dataset))
     if stop <= start:
-        raise ValueError("No frames to export with: the dataset is empty.")
+        raise DataError("No frames to export with: the dataset split is empty.")
     samples = [dataset[i] for i in range(start, stop)]
-    images = torch.stack([torch.as_tensor(s["image"]).float() for s in samples])
-    masks = torch.stack(
-        [torch.as_tensor(s["mask"]).float().reshape(images.shape[-2:]) for s in samples]
+    images = np.stack([np.asarray(s["image"], dtype=np.float32) for s in samples])
+    masks = np.stack(
+        [np.asarray(s["mask"], dtype=np.float32).reshape(images.shape[-2:]) for s in samples]
     )
-    return images.numpy(), masks[:, None].numpy()
+    return to_frames(images), masks
 
 
 def frame_chunks(dataset: Dataset, count: int | None = None, chunk: int = 64) -> Chunks:
-    """``(images, masks)`` chunks of the first ``count`` (None: all) samples, so a large split is
+    """``(frames, masks)`` chunks of the first ``count`` (None: all) samples, so a large split is
     scored without holding it in memory."""
     total = len(dataset) if count is None else min(count, len(dataset))
     for start in range(0, total, chunk):
         yield frames_from(dataset, min(chunk, total - start), start)
 
 
-def resize_frames(
-    images: np.ndarray, masks: np.ndarray | None, height: int, width: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Resize frames (area/bilinear) and masks (nearest) to ``height x width`` when they differ."""
-    if images.shape[-2:] == (height, width):
-        return images, masks
-    x = torch.from_numpy(images)
-    mode = "area" if height <= x.shape[-2] and width <= x.shape[-1] else "bilinear"
-    resized = F.interpolate(x, size=(height, width), mode=mode).clamp(0, 1).numpy()
-    if masks is not None:
-        masks = F.interpolate(torch.from_numpy(masks), size=(height, width), mode="nearest").numpy()
-    return np.ascontiguousarray(resized), masks
-
-
-def _quick_latency_ms(model: OnnxModel, frame: np.ndarray, iters: int = 30) -> float:
-    """Median single-frame latency: a rough figure for the report (scripts/benchmark.py measures)."""
-    model(frame[None])
-    times = []
-    for _ in range(iters):
-        start = time.perf_counter()
-        model(frame[None])
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
-
-
 def export_student(
     net: nn.Module,
     out_dir: str | Path,
-    val_images: np.ndarray,
+    val_frames: np.ndarray,
     *,
     settings: ExportSettings | None = None,
     test_chunks: Chunks | None = None,
@@ -139,12 +125,13 @@ def export_student(
     Args:
         net: The trained student (any seg model).
         out_dir: Folder for the ``.onnx`` files and ``export.json``.
-        val_images: Validation frames ``N x 3 x H x W`` in ``[0, 1]`` (resized to the export size
-            when they differ): verification and INT8 calibration use them.
+        val_frames: Validation frames ``N x H x W x 3`` RGB ``uint8`` (fitted to the export size
+            when they differ, ``stretch``): verification and INT8 calibration use them.
         settings: Export settings (defaults: :class:`ExportSettings`).
-        test_chunks: ``(images, masks)`` chunks of the test split (:func:`frame_chunks`) to score
-            the exported models on, resized to the export size when they differ (optional).
-        metadata: Extra ``metadata_props`` (config hash, model, the run's test IoU, ...).
+        test_chunks: ``(frames, masks)`` chunks of the test split (:func:`frame_chunks`) to score
+            the exported models on, at the frames' own size (optional).
+        metadata: Extra ``metadata_props`` (config hash, model, the run's test IoU, ...); also
+            recorded in the report.
 
     Returns:
         The report also written to ``export.json``.
@@ -154,9 +141,9 @@ def export_student(
     """
     settings = settings or ExportSettings()
     out_dir = Path(out_dir)
-    height = int(settings.height or val_images.shape[-2])
-    width = int(settings.width or val_images.shape[-1])
-    val_images, _ = resize_frames(val_images, None, height, width)
+    height = int(settings.height or val_frames.shape[1])
+    width = int(settings.width or val_frames.shape[2])
+    val_images = to_model_input(val_frames, height, width)
     path = export_onnx(
         net,
         out_dir / settings.filename,
@@ -184,6 +171,7 @@ def export_student(
         "verification": check.as_dict(),
         "onnx_bytes": path.stat().st_size,
     }
+    report.update({k: v for k, v in (metadata or {}).items() if k in RUN_SCORES})
     int8 = None
     if settings.quantize:
         int8 = quantize_int8(
@@ -194,42 +182,76 @@ def export_student(
         )
         report.update(int8=str(int8), int8_bytes=int8.stat().st_size)
     if test_chunks is not None and not settings.include_edge:
-        sized = (resize_frames(images, masks, height, width) for images, masks in test_chunks)
-        report.update(_score(path, int8, sized, settings))
-        scores = {k: report[k] for k in ("test_iou_onnx", "test_iou_int8") if k in report}
-        update_metadata(path, {"test_iou_onnx": scores.get("test_iou_onnx")})
+        report.update(_score(path, int8, test_chunks, settings))
+        update_metadata(path, {"test_iou_onnx": report["test_iou_onnx"]})
         if int8 is not None:
-            update_metadata(int8, {"test_iou_int8": scores.get("test_iou_int8")})
+            update_metadata(int8, {"test_iou_int8": report["test_iou_int8"]})
     (out_dir / "export.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     return report
+
+
+def export_run(
+    net: nn.Module,
+    out_dir: str | Path,
+    val: Dataset,
+    test: Dataset | None,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    test_frames: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The export step of a training run: :func:`export_student` with frames from the run's own
+    validation split and scores on its test split (``test_frames`` of them; None: all).
+
+    Args:
+        net: The network with the best weights.
+        out_dir: The run dir.
+        val: The validation split (verification and calibration frames).
+        test: The test split, or None to skip scoring.
+        settings: :class:`ExportSettings` fields (the ``export`` config without ``enabled``).
+        test_frames: Test frames to score on (None: the whole split).
+        metadata: ``metadata_props`` of the files (config hash, model config, the run's
+            ``test_iou`` / ``test_boundary_f``).
+    """
+    settings = ExportSettings(**dict(settings or {}))
+    val_frames, _ = frames_from(val, max(settings.verify_frames, settings.calibration_frames))
+    chunks = frame_chunks(test, test_frames) if test is not None else None
+    report = export_student(
+        net, out_dir, val_frames, settings=settings, test_chunks=chunks, metadata=metadata
+    )
+    log.info("ONNX: %s", report["onnx"])
+    return report
+
+
+def _latency_ms(predictor: Predictor, iters: int = 30) -> float:
+    """Median single-frame latency: a rough figure for the report (scripts/benchmark.py measures)."""
+    return time_fn(predictor.backend.timer(), iters=iters, warmup=1)[0]
 
 
 def _score(
     path: Path, int8: Path | None, chunks: Chunks, settings: ExportSettings
 ) -> dict[str, Any]:
     """Test IoU of the fp32 (and INT8) graph and their mask agreement, chunk by chunk."""
-    fp32 = OnnxModel(path, threads=1)
-    q = OnnxModel(int8, threads=1) if int8 is not None else None
+    fp32 = load_predictor(path, threads=1)
+    q = load_predictor(int8, threads=1) if int8 is not None else None
     counts = np.zeros((3, 2), dtype=np.int64)  # rows: fp32 vs truth, int8 vs truth, int8 vs fp32
     frames = 0
-    first = None
     for images, masks in chunks:
-        first = images[0] if first is None else first
         frames += len(images)
-        truth = masks.reshape(len(masks), 1, *masks.shape[-2:]) > 0.5
+        truth = masks.reshape(len(masks), *masks.shape[-2:]) > 0.5
         a = fp32(images) > 0.5
         counts[0] += mask_counts(a, truth)
         if q is not None:
             b = q(images) > 0.5
             counts[1] += mask_counts(b, truth)
             counts[2] += mask_counts(b, a)
-    if first is None:
-        raise ValueError("No test frames to score the exported model on.")
-    ious = [1.0 if union == 0 else float(inter / union) for inter, union in counts]
+    if frames == 0:
+        raise DataError("No test frames to score the exported model on.")
+    ious = [iou_from_counts(*c) for c in counts]
     out: dict[str, Any] = {
         "test_frames": frames,
         "test_iou_onnx": round(ious[0], 5),
-        "latency_ms_fp32_1thread": round(_quick_latency_ms(fp32, first), 3),
+        "latency_ms_fp32_1thread": round(_latency_ms(fp32), 3),
     }
     if q is None:
         return out
@@ -237,7 +259,7 @@ def _score(
     out.update(
         test_iou_int8=round(ious[1], 5),
         int8_mask_agreement=round(agreement, 5),
-        latency_ms_int8_1thread=round(_quick_latency_ms(q, first), 3),
+        latency_ms_int8_1thread=round(_latency_ms(q), 3),
     )
     out["int8_iou_drop"] = round(out["test_iou_onnx"] - out["test_iou_int8"], 5)
     out["int8_speedup"] = round(out["latency_ms_fp32_1thread"] / out["latency_ms_int8_1thread"], 3)

@@ -28,6 +28,8 @@ import onnx
 import torch
 from torch import Tensor, nn
 
+from seg.errors import MissingFileError, UserInputError
+
 log = logging.getLogger(__name__)
 
 INPUT_NAME = "image"
@@ -50,7 +52,7 @@ class DeployableNet(nn.Module):
     def __init__(self, net: nn.Module, include_edge: bool = False) -> None:
         super().__init__()
         if include_edge and getattr(net, "edge_head", None) is None:
-            raise ValueError(
+            raise UserInputError(
                 "include_edge=True but the model has no edge head (build it with edge_head: true)."
             )
         self.net = net
@@ -117,9 +119,11 @@ def export_onnx(
         ValueError: For an opset below 17, an unknown exporter or a size the model rejects.
     """
     if exporter not in ("dynamo", "torchscript"):
-        raise ValueError(f"exporter must be 'dynamo' or 'torchscript'; got '{exporter}'.")
+        raise UserInputError(f"exporter must be 'dynamo' or 'torchscript'; got '{exporter}'.")
     if opset < 17:
-        raise ValueError(f"opset must be >= 17 (LayerNormalization, modern Resize); got {opset}.")
+        raise UserInputError(
+            f"opset must be >= 17 (LayerNormalization, modern Resize); got {opset}."
+        )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.rand(1, 3, int(height), int(width))
@@ -231,6 +235,6 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"ONNX file not found: {path}")
+        raise MissingFileError(f"ONNX file not found: {path}")
     model = onnx.load(str(path), load_external_data=False)
     return {p.key: p.value for p in model.metadata_props}

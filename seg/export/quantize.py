@@ -18,6 +18,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from seg.errors import UserInputError
 from seg.export.onnx import INPUT_NAME, set_metadata
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,11 @@ def quantize_int8(
         "percentile": CalibrationMethod.Percentile,
     }
     if method not in methods:
-        raise ValueError(f"Unknown calibration method '{method}'; pick one of {sorted(methods)}.")
+        raise UserInputError(
+            f"Unknown calibration method '{method}'; pick one of {sorted(methods)}."
+        )
     if calibration.ndim != 4 or calibration.shape[1] != 3 or len(calibration) == 0:
-        raise ValueError(
+        raise UserInputError(
             f"Calibration frames must be N x 3 x H x W with N >= 1; got {calibration.shape}."
         )
     fp32_path, out_path = Path(fp32_path), Path(out_path)

@@ -1,4 +1,4 @@
-"""Check an exported graph against PyTorch, and score ONNX models on labelled frames."""
+"""Check an exported graph against the PyTorch model it came from."""
 
 from __future__ import annotations
 
@@ -7,65 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import torch
 from torch import nn
 
+from seg.errors import ExportError
 from seg.export.onnx import deployable
+from seg.inference import OnnxBackend
+from seg.metrics import mask_iou
 
 
-class ExportVerificationError(RuntimeError):
+class ExportVerificationError(ExportError):
     """The ONNX graph does not reproduce the PyTorch model within tolerance."""
-
-
-class OnnxModel:
-    """An ONNX Runtime session on a seg graph: ``N x 3 x H x W`` ``[0, 1]`` RGB -> probabilities.
-
-    A static batch-1 graph is run one frame at a time, so any ``N`` works either way.
-
-    Args:
-        path: The ``.onnx`` file.
-        threads: ``intra_op_num_threads`` (0 = ONNX Runtime's default).
-    """
-
-    def __init__(self, path: str | Path, threads: int = 0) -> None:
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise FileNotFoundError(f"ONNX file not found: {self.path}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(self.path), options, providers=["CPUExecutionProvider"]
-        )
-        inp = self.session.get_inputs()[0]
-        self.input_name = inp.name
-        self.static_batch = isinstance(inp.shape[0], int)
-        self.height, self.width = int(inp.shape[2]), int(inp.shape[3])
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Foreground probabilities ``N x 1 x H x W`` of ``N x 3 x H x W`` float32 frames."""
-        images = np.ascontiguousarray(images, dtype=np.float32)
-        if images.shape[-2:] != (self.height, self.width):
-            raise ValueError(
-                f"{self.path.name} takes {self.height}x{self.width} input; got "
-                f"{images.shape[-2]}x{images.shape[-1]}. Export at that size (--height/--width)."
-            )
-        if self.static_batch:
-            outs = [self.session.run(None, {self.input_name: im[None]})[0] for im in images]
-            return np.concatenate(outs)
-        return self.session.run(None, {self.input_name: images})[0]
-
-
-def mask_counts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``[intersection, union]`` pixel counts of two boolean masks, to sum over chunks."""
-    return np.array([np.logical_and(a, b).sum(), np.logical_or(a, b).sum()], dtype=np.int64)
-
-
-def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two boolean masks over all their pixels (1.0 when both are empty)."""
-    inter, union = mask_counts(a, b)
-    return 1.0 if union == 0 else float(inter / union)
 
 
 @dataclass(frozen=True)
@@ -126,10 +78,9 @@ def verify_export(
     Raises:
         ExportVerificationError: With the numbers, when either limit is exceeded.
     """
-    session = OnnxModel(onnx_path)
     with deployable(net) as wrapper:
         reference = wrapper(torch.from_numpy(np.ascontiguousarray(frames, np.float32))).numpy()
-    got = session(frames)
+    got = OnnxBackend(onnx_path).run(frames)
     result = Verification(
         frames=len(frames),
         max_abs_diff=float(np.abs(got - reference).max()),
@@ -140,23 +91,3 @@ def verify_export(
     if not result.passed:
         raise ExportVerificationError(f"{onnx_path}: export verification failed: {result}.")
     return result
-
-
-def dataset_iou(
-    model: OnnxModel, images: np.ndarray, masks: np.ndarray, threshold: float = 0.5
-) -> float:
-    """Foreground IoU of an ONNX model over labelled frames (pixels summed over the set, like
-    ``test/iou``).
-
-    Args:
-        model: The ONNX model.
-        images: ``N x 3 x H x W`` float32 frames at the model's size.
-        masks: ``N x H x W`` or ``N x 1 x H x W`` ground truth (foreground > 0.5).
-        threshold: Probability threshold.
-    """
-    counts = np.zeros(2, dtype=np.int64)
-    for start in range(0, len(images), 16):
-        pred = model(images[start : start + 16])[:, 0] > threshold
-        counts += mask_counts(pred, masks[start : start + 16].reshape(pred.shape) > 0.5)
-    inter, union = counts
-    return 1.0 if union == 0 else float(inter / union)

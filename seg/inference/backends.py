@@ -75,9 +75,10 @@ def _static_hw(shape: list[Any], path: Path) -> tuple[int | None, int, int]:
     return dims[0], dims[2], dims[3]
 
 
-def ort_session(path: str | Path, threads: int = 0):
+def ort_session(path: str | Path, threads: int = 0, profile_prefix: str | None = None):
     """An ONNX Runtime CPU session: ``threads`` intra-op threads (0: ONNX Runtime's default), one
-    inter-op thread, sequential execution, default (all) graph optimisations, quiet logs.
+    inter-op thread, sequential execution, default (all) graph optimisations, quiet logs; with
+    ``profile_prefix``, ONNX Runtime's profiler writes its trace there (``end_profiling()``).
 
     Raises:
         MissingFileError: When ``path`` does not exist.
@@ -95,6 +96,9 @@ def ort_session(path: str | Path, threads: int = 0):
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.log_severity_level = 3
+    if profile_prefix is not None:
+        opts.enable_profiling = True
+        opts.profile_file_prefix = profile_prefix
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as err:  # noqa: BLE001 - ONNX Runtime raises its own exception types

@@ -127,6 +127,16 @@ class Predictor:
         """Input width of the model."""
         return self.backend.width
 
+    def describe(self) -> dict[str, Any]:
+        """Name, kind, file, input size and threshold: how reports name the model."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.path),
+            "input_size": [self.height, self.width],
+            "threshold": self.threshold,
+        }
+
     def predict_batch(self, images: np.ndarray) -> np.ndarray:
         """``N x 3 x h x w`` float32 in ``[0, 1]`` at the model's input size -> ``N x 1 x h x w``
         probabilities (no resizing), in chunks of ``batch_size``."""
@@ -257,10 +267,9 @@ def _graph(path: Path, run_dir: Path | None, threads: int, **options: Any) -> Pr
         return Predictor(
             TfliteBackend(path, threads), _name(path, run_dir), path, run_dir, **options
         )
-    from seg.export.onnx import read_metadata
-
     backend = OnnxBackend(path, threads=threads)
-    meta = {k: _decode(v) for k, v in read_metadata(path).items()}
+    props = backend.session.get_modelmeta().custom_metadata_map  # the graph's metadata_props
+    meta = {k: _decode(v) for k, v in props.items()}
     try:
         threshold = float(meta.get("threshold", DEFAULT_THRESHOLD))
     except (TypeError, ValueError):

@@ -24,13 +24,15 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
+
 SOURCES = ("batch", "student", "teacher", "perturbed", "warped", "previous")
 
 
 def _check_path(path: str, what: str) -> str:
     root = path.split(".", 1)[0]
     if root not in SOURCES or "." not in path:
-        raise ValueError(
+        raise ConfigError(
             f"{what} '{path}' must be '<source>.<field>' with source one of {list(SOURCES)}, "
             f"e.g. 'student.logits', 'batch.mask', 'teacher.features'."
         )
@@ -64,7 +66,7 @@ def resolve(sources: Mapping[str, Any], path: str) -> Any:
         else:
             value = getattr(value, name, None)
         if value is None:
-            raise ValueError(
+            raise ConfigError(
                 f"Loss input '{path}' is None: the model does not produce it. Set this term's "
                 f"weight to 0 or use a model with that head (e.g. model.edge_head=true)."
             )
@@ -91,7 +93,7 @@ class LossTerm(nn.Module):
         super().__init__()
         name = type(self).__name__
         if weight < 0:
-            raise ValueError(f"{name}: weight must be >= 0, got {weight}.")
+            raise ConfigError(f"{name}: weight must be >= 0, got {weight}.")
         self.loss = loss
         self.weight = float(weight)
         self.pred = _check_path(pred, f"{name} pred")
@@ -133,7 +135,7 @@ class FeatureKDTerm(LossTerm):
         pairs = {int(s): float(w) for s, w in dict(strides).items()}
         bad = {s: w for s, w in pairs.items() if s < 1 or w < 0}
         if bad or not any(w > 0 for w in pairs.values()):
-            raise ValueError(
+            raise ConfigError(
                 f"FeatureKDTerm: strides must map strides >= 1 to weights >= 0 with at least one "
                 f"weight > 0, got {dict(strides)}."
             )
@@ -171,12 +173,12 @@ class Criterion(nn.Module):
         super().__init__()
         active = {n: t for n, t in terms.items() if t is not None and t.weight > 0}
         if not active:
-            raise ValueError(
+            raise ConfigError(
                 f"Criterion needs at least one loss term with weight > 0; got {list(terms)}."
             )
         self.terms = nn.ModuleDict(active)
         if self.reads & {"perturbed", "warped"} and perturbation is None:
-            raise ValueError(
+            raise ConfigError(
                 "A loss term reads 'perturbed'/'warped' (temporal consistency) but the criterion "
                 "has no perturbation; set loss.perturbation (see configs/loss_terms/temporal.yaml)."
             )

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
+
 
 def _resize_like(x: Tensor, ref: Tensor) -> Tensor:
     if x.shape[-2:] == ref.shape[-2:]:
@@ -39,12 +41,12 @@ class PixelwiseKD(nn.Module):
     def __init__(self, temperature: float = 1.0) -> None:
         super().__init__()
         if temperature <= 0:
-            raise ValueError(f"PixelwiseKD: temperature must be > 0, got {temperature}.")
+            raise ConfigError(f"PixelwiseKD: temperature must be > 0, got {temperature}.")
         self.temperature = temperature
 
     def forward(self, student_logits: Tensor, teacher_logits: Tensor) -> Tensor:
         if student_logits.shape[1] != teacher_logits.shape[1]:
-            raise ValueError(
+            raise ConfigError(
                 f"PixelwiseKD: student and teacher have {student_logits.shape[1]} and "
                 f"{teacher_logits.shape[1]} channels; both must give the same logits."
             )
@@ -77,7 +79,7 @@ class AttentionKD(nn.Module):
     def __init__(self, p: float = 2.0) -> None:
         super().__init__()
         if p <= 0:
-            raise ValueError(f"AttentionKD: p must be > 0, got {p}.")
+            raise ConfigError(f"AttentionKD: p must be > 0, got {p}.")
         self.p = p
 
     def forward(self, student_features: Tensor, teacher_features: Tensor) -> Tensor:
@@ -119,7 +121,7 @@ class AffinityKD(nn.Module):
         super().__init__()
         grid = (grid, grid) if isinstance(grid, int) else tuple(grid)
         if len(grid) != 2 or min(grid) <= 0:
-            raise ValueError(f"AffinityKD: grid must be two positive ints, got {grid}.")
+            raise ConfigError(f"AffinityKD: grid must be two positive ints, got {grid}.")
         self.grid = (int(grid[0]), int(grid[1]))
 
     def forward(self, student_features: Tensor, teacher_features: Tensor) -> Tensor:

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
 from seg.metrics import dilate, erode
 
 
@@ -43,7 +44,7 @@ def edge_target(mask: Tensor, band_px: int) -> Tensor:
         ValueError: When ``band_px < 1``.
     """
     if int(band_px) != band_px or band_px < 1:
-        raise ValueError(f"edge_target: band_px must be an int >= 1, got {band_px}.")
+        raise ConfigError(f"edge_target: band_px must be an int >= 1, got {band_px}.")
     dtype = mask.dtype if mask.is_floating_point() else torch.float32
     binary = (mask >= 0.5).to(dtype)
     return dilate(binary, int(band_px)) - erode(binary, int(band_px))
@@ -78,11 +79,11 @@ class EdgeLoss(nn.Module):
     ) -> None:
         super().__init__()
         if int(band_px) != band_px or band_px < 1:
-            raise ValueError(f"EdgeLoss: band_px must be an int >= 1, got {band_px}.")
+            raise ConfigError(f"EdgeLoss: band_px must be an int >= 1, got {band_px}.")
         if pos_weight is not None and pos_weight <= 0:
-            raise ValueError(f"EdgeLoss: pos_weight must be > 0, got {pos_weight}.")
+            raise ConfigError(f"EdgeLoss: pos_weight must be > 0, got {pos_weight}.")
         if balanced and pos_weight is not None:
-            raise ValueError(
+            raise ConfigError(
                 f"EdgeLoss: pos_weight={pos_weight} is only used with balanced=False; balanced "
                 f"weighting computes the edge weight per image."
             )
@@ -97,7 +98,7 @@ class EdgeLoss(nn.Module):
             ValueError: When the shapes differ (the mask is not resized here).
         """
         if edge_logits.shape != mask.shape:
-            raise ValueError(
+            raise ConfigError(
                 f"EdgeLoss: edge_logits shape {tuple(edge_logits.shape)} and mask shape "
                 f"{tuple(mask.shape)} differ; both must be B x 1 x H x W at the same resolution."
             )

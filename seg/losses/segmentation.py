@@ -10,10 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
+
 
 def _check_pair(logits: Tensor, target: Tensor, name: str) -> None:
     if logits.shape != target.shape:
-        raise ValueError(
+        raise ConfigError(
             f"{name}: prediction and target shapes differ: {tuple(logits.shape)} vs "
             f"{tuple(target.shape)}. Both must be B x 1 x H x W at the same resolution."
         )
@@ -75,9 +77,9 @@ class FocalLoss(nn.Module):
     def __init__(self, gamma: float = 2.0, alpha: float | None = None) -> None:
         super().__init__()
         if gamma < 0:
-            raise ValueError(f"FocalLoss: gamma must be >= 0, got {gamma}.")
+            raise ConfigError(f"FocalLoss: gamma must be >= 0, got {gamma}.")
         if alpha is not None and not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"FocalLoss: alpha must be in [0, 1], got {alpha}.")
+            raise ConfigError(f"FocalLoss: alpha must be in [0, 1], got {alpha}.")
         self.gamma = gamma
         self.alpha = alpha
 

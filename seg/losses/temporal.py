@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
+
 _PADDING_MODES = ("zeros", "border", "reflection")
 _VALID_THRESHOLD = 0.999
 
@@ -51,12 +53,12 @@ def affine_warp(x: Tensor, theta: Tensor, padding_mode: str = "zeros") -> Tensor
         ValueError: For a ``theta`` that is not ``B x 2 x 3`` or an unknown ``padding_mode``.
     """
     if theta.shape != (x.shape[0], 2, 3):
-        raise ValueError(
+        raise ConfigError(
             f"affine_warp: theta must be B x 2 x 3 = {(x.shape[0], 2, 3)} for x of shape "
             f"{tuple(x.shape)}, got {tuple(theta.shape)}."
         )
     if padding_mode not in _PADDING_MODES:
-        raise ValueError(
+        raise ConfigError(
             f"affine_warp: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}."
         )
     theta = theta.to(dtype=x.dtype, device=x.device)
@@ -163,16 +165,16 @@ class ConsistencyPerturbation(nn.Module):
         }
         for name, (value, lo, hi) in ranges.items():
             if not lo <= value <= hi:
-                raise ValueError(
+                raise ConfigError(
                     f"ConsistencyPerturbation: {name} must be in [{lo}, {hi}], got {value}."
                 )
         if not 0.0 <= max_scale < 1.0:
-            raise ValueError(
+            raise ConfigError(
                 f"ConsistencyPerturbation: max_scale must be in [0, 1), got {max_scale}."
             )
         for name, value in (("noise_std", noise_std), ("blur_sigma", blur_sigma)):
             if not value >= 0.0:  # also rejects NaN
-                raise ValueError(f"ConsistencyPerturbation: {name} must be >= 0, got {value}.")
+                raise ConfigError(f"ConsistencyPerturbation: {name} must be >= 0, got {value}.")
         self.max_translate = float(max_translate)
         self.max_rotate_deg = float(max_rotate_deg)
         self.max_scale = float(max_scale)
@@ -237,7 +239,7 @@ class ConsistencyPerturbation(nn.Module):
             ValueError: When ``images`` is not ``B x 3 x H x W``.
         """
         if images.ndim != 4 or images.shape[1] != 3:
-            raise ValueError(
+            raise ConfigError(
                 f"ConsistencyPerturbation: images must be B x 3 x H x W, got {tuple(images.shape)}."
             )
         b, _, h, w = images.shape
@@ -271,7 +273,7 @@ class TemporalConsistencyLoss(nn.Module):
     def __init__(self, distance: str = "mse", detach_target: bool = False) -> None:
         super().__init__()
         if distance not in ("mse", "l1"):
-            raise ValueError(
+            raise ConfigError(
                 f"TemporalConsistencyLoss: distance must be 'mse' or 'l1', got {distance!r}."
             )
         self.distance = distance
@@ -284,7 +286,7 @@ class TemporalConsistencyLoss(nn.Module):
             ValueError: When the shapes differ.
         """
         if pred_logits.shape != target_logits.shape:
-            raise ValueError(
+            raise ConfigError(
                 f"TemporalConsistencyLoss: pred_logits shape {tuple(pred_logits.shape)} and "
                 f"target_logits shape {tuple(target_logits.shape)} differ."
             )

@@ -38,6 +38,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from seg.errors import UserInputError
+
 BAND_PX = 5  # boundary band half-width in pixels at the reference size below
 BAND_REFERENCE_SIZE = (144, 256)  # (height, width) at which BAND_PX applies
 BOUNDARY_SHARE = 0.60  # share of wrong pixels inside the band for `boundary`
@@ -149,10 +151,10 @@ def categorize(
     """
     t = thresholds or Thresholds()
     if image.ndim != 3 or image.shape[0] != 3:
-        raise ValueError(f"categorize: image must be 3 x H x W RGB, got shape {image.shape}.")
+        raise UserInputError(f"categorize: image must be 3 x H x W RGB, got shape {image.shape}.")
     h, w = image.shape[1:]
     if prob.shape != (h, w) or (reference is not None and reference.shape != (h, w)):
-        raise ValueError(
+        raise UserInputError(
             f"categorize: image {h}x{w}, prob {prob.shape} and reference "
             f"{None if reference is None else reference.shape} must have the same H x W."
         )

@@ -2,8 +2,9 @@
 
 Every image under the input folder (recursive, by extension) is read exactly as training reads
 images (:func:`seg.data.image_io.read_image`: PIL, RGB, no EXIF rotation, truncated files are
-errors), resized to the teacher's input size with ``cv2.INTER_AREA``, labelled by the teacher, and
-its probability map resized back to the original size (bilinear).
+errors) and labelled by the teacher's :class:`~seg.inference.Predictor`, which fits it to its input
+size and maps the probabilities back to the original size (:mod:`seg.resize`: area interpolation
+when shrinking, bilinear when enlarging; ``--resize`` picks stretch, fit or cover).
 
 **Confidence** of an image is the fraction of its pixels (at the original size) whose probability is
 at least ``0.5 - band`` away from 0.5, i.e. ``p <= band`` or ``p >= 1 - band``: with the default
@@ -34,6 +35,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import shlex
 import shutil
 from collections import Counter
 from collections.abc import Sequence
@@ -44,11 +46,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from seg.callbacks.previews import PRED_COLOUR, overlay
 from seg.data.image_io import MaskSpec, read_image, read_mask
 from seg.data.records import BadSampleError, Record
-from seg.export.verify import mask_iou
-from seg.loop.mining import Model, label_tile, stack_rows
+from seg.errors import MissingFileError, OutputExistsError, UserInputError
+from seg.inference import Predictor
+from seg.metrics import mask_iou
+from seg.resize import resize_image, resize_mask
+from seg.vis import PRED_COLOUR, image_row, label_tile, overlay, stack_rows, write_rgb
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ class Labelled:
 def check_band(band: float) -> None:
     """Raise a clear error unless ``0 <= band <= 0.5``."""
     if not 0.0 <= band <= 0.5:
-        raise ValueError(f"--band must be in [0, 0.5], got {band}.")
+        raise UserInputError(f"--band must be in [0, 0.5], got {band}.")
 
 
 def confidence(prob: np.ndarray, band: float = BAND) -> float:
@@ -106,7 +110,7 @@ def parse_extensions(text: str | Sequence[str]) -> tuple[str, ...]:
     items = text.split(",") if isinstance(text, str) else list(text)
     names = [i.strip().lower().lstrip(".") for i in items if i.strip()]
     if not names:
-        raise ValueError(f"--ext: no extensions in {text!r}; give e.g. jpg,png,webp.")
+        raise UserInputError(f"--ext: no extensions in {text!r}; give e.g. jpg,png,webp.")
     return tuple(sorted({f".{a}" for n in names for a in EXTENSION_ALIASES.get(n, (n,))}))
 
 
@@ -129,7 +133,7 @@ def find_images(
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such folder of unlabelled images.")
+        raise MissingFileError(f"{root}: no such folder of unlabelled images.")
     suffixes = parse_extensions(extensions)
     excluded = exclude.resolve() if exclude is not None else None
     found = []
@@ -170,29 +174,11 @@ def output_names(paths: Sequence[Path], root: Path) -> list[str]:
     return unique
 
 
-def teacher_probabilities(teacher: Model, images: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """``H x W`` probabilities of ``H x W x 3`` uint8 images of any sizes, at their own size.
-
-    Each image is resized to the teacher's input size with ``cv2.INTER_AREA``; the probability map
-    is resized back bilinearly.
-    """
-    h, w = int(teacher.height), int(teacher.width)
-    batch = np.stack(
-        [cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA) for im in images]
-    ).astype(np.float32)
-    probs = np.asarray(teacher(batch.transpose(0, 3, 1, 2) / 255.0), dtype=np.float32)
-    probs = probs.reshape(len(images), *probs.shape[-2:])
-    return [
-        cv2.resize(p, (im.shape[1], im.shape[0]), interpolation=cv2.INTER_LINEAR)
-        for p, im in zip(probs, images, strict=True)
-    ]
-
-
 def _prepare_output(out_dir: Path, overwrite: bool) -> None:
     used = [out_dir / d for d in ("images", "masks") if (out_dir / d).is_dir()]
     if any(any(d.iterdir()) for d in used):
         if not overwrite:
-            raise FileExistsError(
+            raise OutputExistsError(
                 f"{out_dir}: already holds images/ or masks/ from an earlier run; choose another "
                 "--output or pass --overwrite to replace them."
             )
@@ -218,12 +204,10 @@ def review_sheet(
         mask = cv2.imread(str(out_dir / "masks" / f"{item.name}.png"), cv2.IMREAD_GRAYSCALE)
         scale = REVIEW_ROW_HEIGHT / image.shape[0]
         size = (max(1, round(image.shape[1] * scale)), REVIEW_ROW_HEIGHT)
-        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) > 127
+        small = resize_image(image, size[1], size[0])
+        small_mask = resize_mask((mask > 127).astype(np.uint8), size[1], size[0])
         left = label_tile(small, f"{item.name} {item.confidence:.3f}")
-        gap = np.full((REVIEW_ROW_HEIGHT, 2, 3), 255, np.uint8)
-        right = overlay(small, small_mask.astype(np.uint8), PRED_COLOUR)
-        tiles.append(np.concatenate([left, gap, right], axis=1))
+        tiles.append(image_row([left, overlay(small, small_mask, PRED_COLOUR)]))
     return stack_rows(tiles)
 
 
@@ -243,7 +227,7 @@ def _reference_iou(
         return None
     gt = read_mask(Record(item.name, item.path, path), MaskSpec()).astype(bool)
     if gt.shape != pred.shape:
-        raise ValueError(
+        raise UserInputError(
             f"{path}: reference mask {gt.shape} does not match its image {pred.shape}."
         )
     return mask_iou(gt, pred)
@@ -255,7 +239,7 @@ def _mean_iou(items: Sequence[Labelled]) -> dict[str, Any]:
 
 
 def pseudo_label(
-    teacher: Model,
+    teacher: Predictor,
     images_dir: str | Path,
     out_dir: str | Path,
     *,
@@ -271,7 +255,7 @@ def pseudo_label(
     """Label every image under ``images_dir`` with ``teacher`` and write the folder dataset.
 
     Args:
-        teacher: The labelling model (a :class:`seg.eval.predict.Predictor`).
+        teacher: The labelling model.
         images_dir: Folder of unlabelled images (searched recursively).
         out_dir: Output folder (see the module docstring for its layout).
         min_confidence: Keep images whose confidence is at least this.
@@ -296,19 +280,18 @@ def pseudo_label(
         ValueError: When no image with those extensions is found, or a setting is out of range.
     """
     if not 0.0 <= min_confidence <= 1.0:
-        raise ValueError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
+        raise UserInputError(f"--min-confidence must be in [0, 1], got {min_confidence}.")
     check_band(band)
     images_dir, out_dir = Path(images_dir), Path(out_dir)
     paths = find_images(images_dir, extensions, max_images, exclude=out_dir)
     if not paths:
-        raise ValueError(
+        raise UserInputError(
             f"{images_dir}: no images with extensions {', '.join(parse_extensions(extensions))} "
             "(searched recursively); check the folder or pass --ext."
         )
     _prepare_output(out_dir, overwrite)
     results = [Labelled(p, n) for p, n in zip(paths, output_names(paths, images_dir), strict=True)]
-    threshold = getattr(teacher, "threshold", None)
-    threshold = 0.5 if threshold is None else float(threshold)
+    threshold = float(teacher.threshold)
     for start in range(0, len(results), batch_size):
         chunk, pixels = [], []
         for item in results[start : start + batch_size]:
@@ -322,7 +305,7 @@ def pseudo_label(
             pixels.append(image)
         if not chunk:
             continue
-        for item, prob in zip(chunk, teacher_probabilities(teacher, pixels), strict=True):
+        for item, prob in zip(chunk, teacher(pixels), strict=True):
             item.confidence = confidence(prob, band)
             if reference_masks is not None:
                 item.reference_iou = _reference_iou(
@@ -377,8 +360,7 @@ def pseudo_label(
     }
     sheet = review_sheet(out_dir, kept)
     if sheet is not None:
-        cv2.imwrite(str(out_dir / "review.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
-        files["review"] = str(out_dir / "review.png")
+        files["review"] = str(write_rgb(out_dir / "review.png", sheet))
     unreadable = sum(r.confidence is None for r in rejected)
     quality = None
     if reference_masks is not None:
@@ -404,12 +386,7 @@ def pseudo_label(
             "confidence": f"fraction of pixels with p <= {band} or p >= {1 - band:g}",
             "mask_threshold": threshold,
         },
-        "teacher": {
-            "name": getattr(teacher, "name", type(teacher).__name__),
-            "kind": getattr(teacher, "kind", None),
-            "path": str(getattr(teacher, "path", "") or ""),
-            "input_size": [int(teacher.height), int(teacher.width)],
-        },
+        "teacher": teacher.describe(),
         "extensions": list(parse_extensions(extensions)),
         "max_images": max_images,
         "quality": quality,
@@ -418,3 +395,31 @@ def pseudo_label(
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def report_lines(summary: dict[str, Any]) -> list[str]:
+    """What the command line prints after labelling: counts, reference quality, files, and the
+    command that trains on the labelled pool."""
+    counts = summary["counts"]
+    lines = [
+        f"Kept {counts['kept']} of {counts['found']} images; rejected {counts['rejected']} "
+        f"({counts['low_confidence']} below confidence "
+        f"{summary['thresholds']['min_confidence']}, {counts['unreadable']} unreadable); "
+        f"{counts['empty_masks']} kept masks are empty."
+    ]
+    quality = summary.get("quality")
+    if quality:
+        parts = [
+            f"{name} {q['iou_mean']:.4f} (n={q['n']})" if q["n"] else f"{name} – (n=0)"
+            for name, q in (("kept", quality["kept"]), ("rejected", quality["rejected"]))
+        ]
+        lines.append("Mean IoU against the reference masks: " + ", ".join(parts))
+    for key in ("manifest", "rejected", "review", "summary"):
+        if summary["files"][key]:
+            lines.append(f"{key.capitalize() + ':':<10} {summary['files'][key]}")
+    train = ["python", "train.py", "experiment=attn_distill", "data=folder"]
+    lines += [
+        "Train with the pseudo-labelled pool:",
+        "  " + shlex.join([*train, f"data.root={summary['output']}"]),
+    ]
+    return lines

@@ -13,13 +13,13 @@
 
 ``uncertainty`` is reported for every image, ``disagreement`` whenever a teacher is given (also for
 labelled images, where it does not enter the badness). Each image also gets failure categories
-(:mod:`seg.loop.categories`) against its ground truth, else the teacher's mask, else only the
+(:mod:`seg.mining.categories`) against its ground truth, else the teacher's mask, else only the
 conditions.
 
-Teacher and student may take different input sizes: each model gets the pool's images resized to its
-own input size (``cv2.INTER_AREA`` when shrinking, bilinear when enlarging) and its probabilities are
-resized back to the pool's size (bilinear), so all comparisons happen at the pool's resolution
-(normally the student's: :func:`seg.eval.data.eval_dataset` builds the pool at the predictor's size).
+Teacher and student may take different input sizes: each :class:`~seg.inference.Predictor` fits the
+pool's frames to its own input and maps its probabilities back to the pool's size (:mod:`seg.resize`),
+so all comparisons happen at the pool's resolution (normally the student's:
+:func:`seg.eval.data.eval_dataset` builds the pool at the predictor's size).
 
 :func:`write_badcases` writes ``badcases.csv`` (read back by training with
 ``data.badcases=<csv> data.badcase_weight=<k>``, which matches rows by the ``id`` column, the pool's
@@ -35,18 +35,26 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
-from seg.callbacks.previews import PRED_COLOUR, contact_sheet, overlay
+from seg.data import SegDataset
+from seg.errors import DataError, UserInputError
 from seg.eval.scoring import ids_and_attributes
-from seg.export.verify import mask_iou
-from seg.loop.categories import CATEGORIES, FLAGS, Categories, Thresholds, categorize
-from seg.metrics import per_image_boundary_f
+from seg.inference import Predictor, to_frames
+from seg.metrics import mask_iou, per_image_boundary_f
+from seg.mining.categories import CATEGORIES, FLAGS, Categories, Thresholds, categorize
+from seg.vis import (
+    PRED_COLOUR,
+    contact_sheet,
+    image_row,
+    label_tile,
+    overlay,
+    stack_rows,
+    write_rgb,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +73,6 @@ CSV_COLUMNS = (
     *FLAGS,
     "image",
 )
-
-
-class Model(Protocol):
-    """What mining needs of a model: a :class:`seg.eval.predict.Predictor` or anything alike."""
-
-    name: str
-    height: int
-    width: int
-    threshold: float
-
-    def __call__(self, images: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -121,51 +118,13 @@ def binary_entropy_bits(prob: np.ndarray) -> float:
     return float(np.mean(-(p * np.log2(p) + (1 - p) * np.log2(1 - p))))
 
 
-def resize_images(images: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``N x C x h x w`` float images resized to ``height x width`` (INTER_AREA when shrinking,
-    bilinear otherwise); returned as is when the size already fits."""
-    h, w = images.shape[-2:]
-    if (h, w) == (height, width):
-        return images
-    interp = cv2.INTER_AREA if height * width < h * w else cv2.INTER_LINEAR
-    out = [
-        cv2.resize(
-            np.ascontiguousarray(im.transpose(1, 2, 0)), (width, height), interpolation=interp
-        )
-        for im in images
-    ]
-    out = [o[..., None] if o.ndim == 2 else o for o in out]
-    return np.stack(out).transpose(0, 3, 1, 2).astype(np.float32)
+def _threshold(model: Predictor | None) -> float:
+    return 0.5 if model is None else float(model.threshold)
 
 
-def predict_probs(model: Model, images: np.ndarray) -> np.ndarray:
-    """``N x H x W`` probabilities of ``model`` for ``N x 3 x H x W`` images of any size: run at the
-    model's input size, resized back to ``H x W`` bilinearly."""
-    h, w = images.shape[-2:]
-    probs = np.asarray(model(resize_images(images, int(model.height), int(model.width))))
-    probs = probs.reshape(len(images), 1, *probs.shape[-2:]).astype(np.float32)
-    return resize_images(probs, h, w)[:, 0]
-
-
-def _threshold(model: Model | None) -> float:
-    value = getattr(model, "threshold", None)
-    return 0.5 if value is None else float(value)
-
-
-def pool_image_paths(pool: Dataset) -> list[str]:
-    """The image file of every sample when the dataset knows it (``records`` of
-    :class:`seg.data.records.Record` or an ``image_paths()`` method), else empty strings."""
-    n = len(pool)
-    paths: list[Any] = []
-    if hasattr(pool, "image_paths"):
-        paths = list(pool.image_paths())
-    elif isinstance(getattr(pool, "records", None), Sequence):
-        paths = [getattr(r, "image", "") for r in pool.records]
-    return [str(p) for p in paths] if len(paths) == n else [""] * n
-
-
-def _sample_arrays(pool: Dataset, indices: Sequence[int]) -> tuple[np.ndarray, list]:
-    """Images ``N x 3 x H x W`` and masks (``H x W`` or None per sample) of some pool samples."""
+def _sample_arrays(pool: SegDataset, indices: Sequence[int]) -> tuple[np.ndarray, list]:
+    """Images ``N x 3 x H x W`` in ``[0, 1]`` and masks (``H x W`` or None per sample) of some
+    pool samples."""
     samples = [pool[int(i)] for i in indices]
     images = np.stack([np.asarray(s["image"], dtype=np.float32) for s in samples])
     masks = [
@@ -176,9 +135,9 @@ def _sample_arrays(pool: Dataset, indices: Sequence[int]) -> tuple[np.ndarray, l
 
 
 def mine(
-    student: Model,
-    pool: Dataset,
-    teacher: Model | None = None,
+    student: Predictor,
+    pool: SegDataset,
+    teacher: Predictor | None = None,
     top: int | None = None,
     min_badness: float | None = None,
     batch_size: int = 16,
@@ -187,7 +146,7 @@ def mine(
     """Score every image of ``pool`` and rank them worst first.
 
     Args:
-        student: The model under test (a :class:`seg.eval.predict.Predictor`).
+        student: The model under test.
         pool: Any seg dataset; samples without ``"mask"`` are unlabelled.
         teacher: Optional reference model for unlabelled images (and ``disagreement``).
         top: Keep at most this many (the worst).
@@ -199,20 +158,21 @@ def mine(
         The kept images, worst first (ties by index), with ``rank`` 1, 2, ...
     """
     if batch_size <= 0:
-        raise ValueError(f"mine: batch_size must be > 0, got {batch_size}.")
+        raise UserInputError(f"mine: batch_size must be > 0, got {batch_size}.")
     if top is not None and top <= 0:
-        raise ValueError(f"mine: top must be > 0 (or None for all), got {top}.")
+        raise UserInputError(f"mine: top must be > 0 (or None for all), got {top}.")
     n = len(pool)
     if n == 0:
-        raise ValueError(f"mine: the pool ({type(pool).__name__}) has no samples.")
-    (ids, attrs), paths = ids_and_attributes(pool), pool_image_paths(pool)
+        raise DataError(f"mine: the pool ({type(pool).__name__}) has no samples.")
+    (ids, attrs), paths = ids_and_attributes(pool), [str(p) for p in pool.image_paths()]
     s_thr, t_thr = _threshold(student), _threshold(teacher)
     out: list[Badcase] = []
     for start in range(0, n, batch_size):
         indices = list(range(start, min(start + batch_size, n)))
         images, masks = _sample_arrays(pool, indices)
-        s_probs = predict_probs(student, images)
-        t_probs = predict_probs(teacher, images) if teacher is not None else None
+        frames = to_frames(images)
+        s_probs = student(frames)
+        t_probs = teacher(frames) if teacher is not None else None
         for j, index in enumerate(indices):
             prob, target = s_probs[j], masks[j]
             pred = prob > s_thr
@@ -310,31 +270,11 @@ def write_csv(badcases: Sequence[Badcase], path: str | Path) -> Path:
     return path
 
 
-def label_tile(image: np.ndarray, text: str) -> np.ndarray:
-    """``text`` in white on a dark strip at the top-left of an RGB uint8 tile."""
-    out = np.ascontiguousarray(image.copy())
-    scale = max(0.3, image.shape[0] / 400)
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    out[: th + base + 4, : tw + 4] = (out[: th + base + 4, : tw + 4] * 0.3).astype(np.uint8)
-    cv2.putText(
-        out, text, (2, th + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA
-    )
-    return out
-
-
-def stack_rows(rows: list[np.ndarray]) -> np.ndarray:
-    """Rows of different widths stacked with 2-pixel white gaps (padded white on the right)."""
-    width = max(r.shape[1] for r in rows)
-    padded = [
-        np.concatenate([r, np.full((r.shape[0], width - r.shape[1], 3), 255, np.uint8)], axis=1)
-        for r in rows
-    ]
-    gap = np.full((2, width, 3), 255, np.uint8)
-    return np.concatenate([p for row in padded for p in (row, gap)][:-1], axis=0)
-
-
 def badcase_sheet(
-    badcases: Sequence[Badcase], pool: Dataset, student: Model, teacher: Model | None = None
+    badcases: Sequence[Badcase],
+    pool: SegDataset,
+    student: Predictor,
+    teacher: Predictor | None = None,
 ) -> np.ndarray:
     """Contact sheet rows for some badcases, in order, predictions re-run on the pool's images.
 
@@ -343,12 +283,13 @@ def badcase_sheet(
     prediction. The first tile of a row is labelled ``#rank id badness primary``.
     """
     images, masks = _sample_arrays(pool, [b.index for b in badcases])
-    probs = predict_probs(student, images)
-    t_probs = predict_probs(teacher, images) if teacher is not None else None
+    frames = to_frames(images)
+    probs = student(frames)
+    t_probs = teacher(frames) if teacher is not None else None
     thr = _threshold(student)
     rows = []
     for j, case in enumerate(badcases):
-        rgb = (images[j].transpose(1, 2, 0) * 255).round().clip(0, 255).astype(np.uint8)
+        rgb = frames[j]
         if masks[j] is not None:
             reference = masks[j] > 0.5
         elif t_probs is not None:
@@ -360,31 +301,19 @@ def badcase_sheet(
                 contact_sheet(rgb[None], reference[None].astype(np.uint8), probs[j][None], thr)
             )
         else:
-            gap = np.full((rgb.shape[0], 2, 3), 255, np.uint8)
-            pred = overlay(rgb, (probs[j] > thr).astype(np.uint8), PRED_COLOUR)
-            rows.append(np.concatenate([rgb, gap, pred], axis=1))
+            rows.append(
+                image_row([rgb, overlay(rgb, (probs[j] > thr).astype(np.uint8), PRED_COLOUR)])
+            )
         rows[-1] = label_tile(rows[-1], f"#{case.rank} {case.id} {case.badness:.2f} {case.primary}")
     return stack_rows(rows)
-
-
-def _describe(model: Model | None) -> dict[str, Any] | None:
-    if model is None:
-        return None
-    return {
-        "name": getattr(model, "name", type(model).__name__),
-        "kind": getattr(model, "kind", None),
-        "path": str(getattr(model, "path", "") or ""),
-        "input_size": [int(model.height), int(model.width)],
-        "threshold": _threshold(model),
-    }
 
 
 def write_badcases(
     badcases: Sequence[Badcase],
     out_dir: str | Path,
-    pool: Dataset,
-    student: Model,
-    teacher: Model | None = None,
+    pool: SegDataset,
+    student: Predictor,
+    teacher: Predictor | None = None,
     *,
     sheet_rows: int = SHEET_ROWS,
     thresholds: Thresholds | None = None,
@@ -420,8 +349,7 @@ def write_badcases(
         stale.unlink(missing_ok=True)  # a sheet from an earlier run of this folder would mislead
         if not cases:
             continue
-        sheet = badcase_sheet(cases, pool, student, teacher)
-        cv2.imwrite(str(stale), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+        write_rgb(stale, badcase_sheet(cases, pool, student, teacher))
         sheets[category] = str(stale)
     t = thresholds or Thresholds()
     summary: dict[str, Any] = {
@@ -445,8 +373,8 @@ def write_badcases(
             "mask_threshold": _threshold(student),
             "boundary_f_band_px": BOUNDARY_F_BAND_PX,
         },
-        "student": _describe(student),
-        "teacher": _describe(teacher),
+        "student": student.describe(),
+        "teacher": None if teacher is None else teacher.describe(),
         "command": command,
         **dict(info or {}),
         "files": {

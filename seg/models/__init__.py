@@ -4,7 +4,12 @@ from seg.models.contract import SegOutput, check_input_shape
 from seg.models.decoders import MLPDecoder
 from seg.models.encoders import TimmEncoder
 from seg.models.normalize import IMAGENET_MEAN, IMAGENET_STD, InputNormalization, timm_mean_std
-from seg.models.pretrained import create_backbone
+from seg.models.pretrained import (
+    PretrainedStatus,
+    build_backbone,
+    create_backbone,
+    resolve_pretrained,
+)
 from seg.models.refine import RefineModule
 from seg.models.student import StudentNet
 from seg.models.summary import ModelSummary, describe
@@ -17,15 +22,18 @@ __all__ = [
     "InputNormalization",
     "MLPDecoder",
     "ModelSummary",
+    "PretrainedStatus",
     "RefineModule",
     "SegOutput",
     "SmpTeacher",
     "StudentNet",
     "TimmEncoder",
+    "build_backbone",
     "check_input_shape",
     "create_backbone",
     "describe",
     "load_model",
+    "resolve_pretrained",
     "save_model",
     "timm_mean_std",
 ]

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from seg.errors import ConfigError
+
 
 @dataclass
 class SegOutput:
@@ -73,13 +75,13 @@ def check_input_shape(
             sizes that work.
     """
     if x.ndim != 4 or x.shape[1] != 3:
-        raise ValueError(
+        raise ConfigError(
             f"{model_name} expects an RGB batch of shape B x 3 x H x W (float in [0, 1]); "
             f"got shape {tuple(x.shape)}."
         )
     h, w = int(x.shape[-2]), int(x.shape[-1])
     if h < min_size or w < min_size:
-        raise ValueError(f"{model_name} needs height and width >= {min_size}; got {h}x{w}.")
+        raise ConfigError(f"{model_name} needs height and width >= {min_size}; got {h}x{w}.")
     if multiple > 1 and (h % multiple or w % multiple):
 
         def near(v: int) -> str:
@@ -87,7 +89,7 @@ def check_input_shape(
             hi = lo + multiple if lo < v else lo
             return f"{lo} or {hi}" if lo != hi else f"{lo}"
 
-        raise ValueError(
+        raise ConfigError(
             f"{model_name} needs height and width divisible by {multiple}; got {h}x{w}. "
             f"Nearest sizes that work: height {near(h)}, width {near(w)}. "
             f"Or set pad_to_multiple: true to pad the input and crop the output."

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
+
 
 def resize_to(x: Tensor, ref: Tensor) -> Tensor:
     """Bilinearly resize ``x`` to the exact spatial size of ``ref``.
@@ -62,12 +64,12 @@ class MLPDecoder(nn.Module):
     ) -> None:
         super().__init__()
         if out_stride not in in_channels:
-            raise ValueError(
+            raise ConfigError(
                 f"MLPDecoder(out_stride={out_stride}) needs a stride-{out_stride} feature; "
                 f"got strides {sorted(in_channels)}."
             )
         if channels < 1 or depth < 0:
-            raise ValueError(f"Need channels >= 1 and depth >= 0; got {channels=}, {depth=}.")
+            raise ConfigError(f"Need channels >= 1 and depth >= 0; got {channels=}, {depth=}.")
         self.strides = tuple(s for s in sorted(in_channels) if s >= out_stride)
         self.out_stride = out_stride
         self.out_channels = channels

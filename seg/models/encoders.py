@@ -10,7 +10,8 @@ import timm
 import torch
 from torch import Tensor, nn
 
-from seg.models.pretrained import create_backbone
+from seg.errors import ConfigError
+from seg.models.pretrained import PretrainedStatus, build_backbone
 
 
 def check_timm_name(name: str) -> None:
@@ -28,7 +29,7 @@ def check_timm_name(name: str) -> None:
     pattern = f"*{arch.split('_')[0]}*"
     close = difflib.get_close_matches(arch, timm.list_models(), n=5, cutoff=0.6)
     similar = close or timm.list_models(pattern)[:10]
-    raise ValueError(
+    raise ConfigError(
         f"Unknown timm model '{name}'. Similar names: {similar or 'none'}. "
         f"List candidates with timm.list_models('{pattern}')."
     )
@@ -39,7 +40,10 @@ class TimmEncoder(nn.Module):
 
     Args:
         name: timm model name, e.g. ``"mobilenetv3_large_100"``.
-        pretrained: Load pretrained weights (needs the Hugging Face cache or internet).
+        pretrained: ``True``: load the pretrained weights (from the Hugging Face cache or the
+            internet), failing if they cannot be fetched; ``False``: random initialisation;
+            ``"auto"``: the weights when cached or downloadable, else random initialisation with
+            a warning (see :func:`~seg.models.pretrained.resolve_pretrained`).
         out_strides: Strides to return, e.g. ``(2, 4, 8, 16, 32)``; ``None`` for every stride the
             backbone has. When several stages share a stride, the deepest one is used.
         **timm_kwargs: Passed to ``timm.create_model`` (e.g. ``drop_path_rate``,
@@ -48,17 +52,20 @@ class TimmEncoder(nn.Module):
     Attributes:
         strides: The returned strides, ascending.
         channels: Stride -> number of channels of that feature map.
+        pretrained_status: What became of the pretrained weights
+            (:class:`~seg.models.pretrained.PretrainedStatus`).
 
     Raises:
         ValueError: For an unknown timm name, a stride the backbone does not have, or an
             ``out_indices`` / ``features_only`` keyword (chosen here from ``out_strides``).
-        RuntimeError: When ``pretrained`` weights cannot be fetched.
+        ConfigError: For a ``pretrained`` value other than true, false or ``"auto"``.
+        PretrainedWeightsError: When ``pretrained`` is true and the weights cannot be fetched.
     """
 
     def __init__(
         self,
         name: str,
-        pretrained: bool = False,
+        pretrained: bool | str = "auto",
         out_strides: Sequence[int] | None = (2, 4, 8, 16, 32),
         **timm_kwargs: Any,
     ) -> None:
@@ -66,26 +73,28 @@ class TimmEncoder(nn.Module):
         check_timm_name(name)
         reserved = {"out_indices", "features_only"} & timm_kwargs.keys()
         if reserved:
-            raise ValueError(f"TimmEncoder sets {sorted(reserved)} itself; use out_strides.")
+            raise ConfigError(f"TimmEncoder sets {sorted(reserved)} itself; use out_strides.")
         with torch.device("meta"):  # architecture only: no memory, no weights
             probe = timm.create_model(name, features_only=True, **timm_kwargs)
         deepest = {s: i for i, s in enumerate(probe.feature_info.reduction())}
         wanted = sorted(deepest) if out_strides is None else sorted(set(out_strides))
         missing = [s for s in wanted if s not in deepest]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f"Encoder '{name}' has no feature map at stride(s) {missing}; "
                 f"available strides: {sorted(deepest)}."
             )
         indices = tuple(deepest[s] for s in wanted)
         self.name = name
-        self.model = create_backbone(
+        self.model, status = build_backbone(
             lambda p: timm.create_model(
                 name, pretrained=p, features_only=True, out_indices=indices, **timm_kwargs
             ),
             encoder=name,
             pretrained=pretrained,
+            pretrained_cfg_overlay=timm_kwargs.get("pretrained_cfg_overlay"),
         )
+        self.pretrained_status: PretrainedStatus = status
         self.strides: tuple[int, ...] = tuple(wanted)
         self.channels: dict[int, int] = dict(
             zip(wanted, self.model.feature_info.channels(), strict=True)

@@ -8,6 +8,8 @@ import torch
 from timm.models import get_pretrained_cfg
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
+
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
@@ -34,11 +36,11 @@ class InputNormalization(nn.Module):
     ) -> None:
         super().__init__()
         if len(mean) != 3 or len(std) != 3:
-            raise ValueError(
+            raise ConfigError(
                 f"mean and std need 3 values (R, G, B); got mean={list(mean)}, std={list(std)}."
             )
         if min(std) <= 0:
-            raise ValueError(f"std values must be positive; got {list(std)}.")
+            raise ConfigError(f"std values must be positive; got {list(std)}.")
         for name, values in (("mean", mean), ("std", std)):
             tensor = torch.tensor([float(v) for v in values]).view(1, 3, 1, 1)
             self.register_buffer(name, tensor, persistent=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
 from seg.models.decoders import ConvBNReLU, resize_to
 
 
@@ -50,7 +51,7 @@ class RefineModule(nn.Module):
     ) -> None:
         super().__init__()
         if channels < 1 or num_blocks < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"Need channels >= 1 and num_blocks >= 1; got {channels=}, {num_blocks=}."
             )
         self.out_channels = channels

@@ -9,10 +9,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
 from seg.models.contract import SegOutput, check_input_shape
 from seg.models.decoders import MLPDecoder, resize_to
 from seg.models.encoders import TimmEncoder
 from seg.models.normalize import InputNormalization, timm_mean_std
+from seg.models.pretrained import PretrainedStatus
 from seg.models.refine import RefineModule
 
 
@@ -28,7 +30,9 @@ class StudentNet(nn.Module):
 
     Args:
         encoder: timm model name of the backbone.
-        pretrained: Load the backbone's pretrained weights (needs the Hugging Face cache).
+        pretrained: The backbone's ImageNet weights: ``"auto"`` when cached or downloadable,
+            else random initialisation with a warning; ``True``: required (fails without them);
+            ``False``: never (see :func:`~seg.models.pretrained.resolve_pretrained`).
         decoder_channels: Width of the decoder.
         decoder_depth: Number of 1x1 conv blocks after the decoder's fusion conv.
         refine_channels: Width of the stride-2 refinement.
@@ -50,10 +54,13 @@ class StudentNet(nn.Module):
         feature_channels: Encoder channels by stride (the keys of ``SegOutput.features``).
         input_multiple: 1: height and width need not be multiples of anything.
         min_size: As given.
+        pretrained_status: What became of the encoder's pretrained weights
+            (:class:`~seg.models.pretrained.PretrainedStatus`).
 
     Raises:
         ValueError: For an unknown encoder name or an encoder without a stride-4 feature.
-        RuntimeError: When ``pretrained`` weights cannot be fetched.
+        ConfigError: For a ``pretrained`` value other than true, false or ``"auto"``.
+        PretrainedWeightsError: When ``pretrained`` is true and the weights cannot be fetched.
     """
 
     input_multiple: int = 1
@@ -61,7 +68,7 @@ class StudentNet(nn.Module):
     def __init__(
         self,
         encoder: str = "mobilenetv3_small_100",
-        pretrained: bool = False,
+        pretrained: bool | str = "auto",
         decoder_channels: int = 32,
         decoder_depth: int = 1,
         refine_channels: int = 16,
@@ -79,6 +86,7 @@ class StudentNet(nn.Module):
         self.encoder = TimmEncoder(
             encoder, pretrained=pretrained, out_strides=None, **dict(encoder_kwargs or {})
         )
+        self.pretrained_status: PretrainedStatus = self.encoder.pretrained_status
         default_mean, default_std = timm_mean_std(self.encoder)
         self.normalize = InputNormalization(
             default_mean if mean is None else mean, default_std if std is None else std
@@ -94,7 +102,7 @@ class StudentNet(nn.Module):
             num_blocks=refine_blocks,
         )
         if head_upsample not in ("bilinear", "shuffle"):
-            raise ValueError(
+            raise ConfigError(
                 f"head_upsample must be 'bilinear' or 'shuffle'; got '{head_upsample}'."
             )
         self.head_upsample = head_upsample

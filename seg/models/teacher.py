@@ -12,10 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seg.errors import ConfigError
 from seg.models.contract import SegOutput, check_input_shape
 from seg.models.encoders import check_timm_name
 from seg.models.normalize import IMAGENET_MEAN, IMAGENET_STD, InputNormalization, timm_mean_std
-from seg.models.pretrained import create_backbone
+from seg.models.pretrained import PretrainedStatus, build_backbone
 
 _RESERVED_KWARGS = {"encoder_name", "encoder_weights", "classes", "in_channels", "aux_params"}
 _PAD_MODES = ("replicate", "reflect", "constant")
@@ -24,12 +25,12 @@ _PAD_MODES = ("replicate", "reflect", "constant")
 def _check_smp_names(arch: str, encoder: str) -> None:
     archs = list(smp.MODEL_ARCHITECTURES_MAPPING)
     if arch.lower() not in archs:
-        raise ValueError(f"Unknown segmentation-models-pytorch arch '{arch}'; available: {archs}.")
+        raise ConfigError(f"Unknown segmentation-models-pytorch arch '{arch}'; available: {archs}.")
     if encoder.startswith("tu-"):
         check_timm_name(encoder[3:])
     elif encoder not in smp.encoders.get_encoder_names():
         close = difflib.get_close_matches(encoder, smp.encoders.get_encoder_names(), n=5)
-        raise ValueError(
+        raise ConfigError(
             f"Unknown segmentation-models-pytorch encoder '{encoder}'. Similar names: "
             f"{close or 'none'}. Any timm model works as 'tu-<timm name>', e.g. 'tu-resnet50'."
         )
@@ -53,7 +54,9 @@ class SmpTeacher(nn.Module):
     Args:
         arch: smp architecture name (case-insensitive), e.g. ``"Unet"``, ``"FPN"``, ``"Segformer"``.
         encoder: smp encoder name (``"resnet34"``, ``"mit_b0"``) or ``"tu-<timm name>"``.
-        pretrained: Load ImageNet encoder weights (needs the Hugging Face cache).
+        pretrained: The encoder's ImageNet weights: ``"auto"`` when cached or downloadable, else
+            random initialisation with a warning; ``True``: required (fails without them);
+            ``False``: never (see :func:`~seg.models.pretrained.resolve_pretrained`).
         pad_to_multiple: Pad inputs to the required multiple instead of raising.
         pad_mode: ``F.pad`` mode for that padding: ``"replicate"``, ``"reflect"`` or
             ``"constant"``.
@@ -69,18 +72,21 @@ class SmpTeacher(nn.Module):
         input_multiple: Height and width must be divisible by this: 1 with ``pad_to_multiple``,
             else the encoder's output stride (1 for archs that take any size).
         min_size: As given.
+        pretrained_status: What became of the encoder's pretrained weights
+            (:class:`~seg.models.pretrained.PretrainedStatus`).
 
     Raises:
         ValueError: For an unknown arch or encoder, a bad ``pad_mode``, or an argument the wrapper
             sets itself (``classes``, ``encoder_weights``...).
-        RuntimeError: When ``pretrained`` weights cannot be fetched.
+        ConfigError: For a ``pretrained`` value other than true, false or ``"auto"``.
+        PretrainedWeightsError: When ``pretrained`` is true and the weights cannot be fetched.
     """
 
     def __init__(
         self,
         arch: str = "Unet",
         encoder: str = "tu-resnet50",
-        pretrained: bool = False,
+        pretrained: bool | str = "auto",
         pad_to_multiple: bool = True,
         pad_mode: str = "replicate",
         mean: Sequence[float] | None = None,
@@ -92,12 +98,12 @@ class SmpTeacher(nn.Module):
         _check_smp_names(arch, encoder)
         reserved = _RESERVED_KWARGS & arch_kwargs.keys()
         if reserved:
-            raise ValueError(f"SmpTeacher sets {sorted(reserved)} itself.")
+            raise ConfigError(f"SmpTeacher sets {sorted(reserved)} itself.")
         if pad_mode not in _PAD_MODES:
-            raise ValueError(f"pad_mode must be one of {_PAD_MODES}; got '{pad_mode}'.")
+            raise ConfigError(f"pad_mode must be one of {_PAD_MODES}; got '{pad_mode}'.")
         is_timm = encoder.startswith("tu-")
         self.name = f"SmpTeacher({arch}, {encoder})"
-        self.model = create_backbone(
+        self.model, status = build_backbone(
             lambda p: smp.create_model(
                 arch,
                 encoder_name=encoder,
@@ -108,7 +114,9 @@ class SmpTeacher(nn.Module):
             ),
             encoder=encoder,
             pretrained=pretrained,
+            pretrained_cfg_overlay=arch_kwargs.get("pretrained_cfg_overlay") if is_timm else None,
         )
+        self.pretrained_status: PretrainedStatus = status
         default_mean, default_std = (
             timm_mean_std(encoder[3:]) if is_timm else (IMAGENET_MEAN, IMAGENET_STD)
         )

@@ -22,13 +22,19 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
+from seg.errors import MissingFileError, ModelFileError
+
 FORMAT = "seg.model/1"
 
 
+_PRETRAINED_MODELS = ("seg.models.StudentNet", "seg.models.SmpTeacher")
+
+
 def _without_pretrained(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config with ``pretrained`` off: saved weights replace them, so never download."""
+    """The config with ``pretrained`` off: saved weights replace them, so never download (also
+    for a saved config without the key, whose default would be ``auto``)."""
     config = copy.deepcopy(dict(config))
-    if "pretrained" in config:
+    if "pretrained" in config or str(config.get("_target_", "")).endswith(_PRETRAINED_MODELS):
         config["pretrained"] = False
     return config
 
@@ -51,7 +57,7 @@ def save_model(
         The path written.
     """
     if "_target_" not in model_config:
-        raise ValueError(
+        raise ModelFileError(
             f"save_model: model_config needs a '_target_', got keys {list(model_config)}."
         )
     path = Path(path)
@@ -76,16 +82,16 @@ def read_weights(
     Lightning checkpoint of ``train.py``.
 
     Raises:
-        FileNotFoundError: When ``path`` does not exist.
-        ValueError: When the file is neither format or has no model config.
+        MissingFileError: When ``path`` does not exist.
+        ModelFileError: When the file is neither format or has no model config.
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Weights file not found: {path}")
+        raise MissingFileError(f"Weights file not found: {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as err:  # noqa: BLE001 - any unpickling failure means "not a weights file"
-        raise ValueError(
+        raise ModelFileError(
             f"{path}: not a readable torch file ({type(err).__name__}: {err})."
         ) from err
     if isinstance(payload, dict) and payload.get("format") == FORMAT:
@@ -93,7 +99,7 @@ def read_weights(
     if isinstance(payload, dict) and "state_dict" in payload:  # Lightning checkpoint
         config = (payload.get("hyper_parameters") or {}).get("model_config")
         if not config:
-            raise ValueError(
+            raise ModelFileError(
                 f"{path}: a Lightning checkpoint without 'model_config' in its hyper-parameters, "
                 "so the architecture is unknown. Use a checkpoint written by seg's train.py or a "
                 "student.pt/teacher.pt file."
@@ -105,7 +111,7 @@ def read_weights(
         }
         metadata = {"epoch": payload.get("epoch"), "global_step": payload.get("global_step")}
         return dict(config), state, metadata
-    raise ValueError(
+    raise ModelFileError(
         f"{path}: not a seg weights file (expected format '{FORMAT}' or a Lightning checkpoint)."
     )
 
@@ -130,7 +136,7 @@ def load_state(net: nn.Module, state: Mapping[str, torch.Tensor], *, source: str
         for title, items in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)):
             if items:
                 parts.append(f"{len(items)} {title} (e.g. {', '.join(items[:3])})")
-        raise ValueError(f"{source}: weights do not fit the model: " + "; ".join(parts) + ".")
+        raise ModelFileError(f"{source}: weights do not fit the model: " + "; ".join(parts) + ".")
     net.load_state_dict(state)
 
 
