@@ -81,12 +81,10 @@ def upgrade_run_config(cfg: DictConfig) -> DictConfig:
                 data.setdefault(key, value)
         callbacks = cfg.get("callbacks")
         if isinstance(callbacks, DictConfig) and "onnx_export" in callbacks:
-            old = callbacks.pop("onnx_export")
+            old = OmegaConf.to_container(callbacks.pop("onnx_export"), resolve=False) or {}
             if "export" not in cfg:
-                cfg.export = {
-                    "enabled": old is not None,
-                    **{k: v for k, v in (old or {}).items() if k not in ("_target_", "dirpath")},
-                }
+                settings = {k: v for k, v in old.items() if k not in ("_target_", "dirpath")}
+                cfg.export = {"enabled": bool(old), **settings}
     return cfg
 
 

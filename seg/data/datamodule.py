@@ -10,6 +10,7 @@ torch Dataset is wrapped by :func:`~seg.data.dataset.as_seg_dataset`).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import cv2
 import lightning as L
 import numpy as np
 import torch
+from lightning.fabric.utilities.seed import pl_worker_init_function
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from seg.data.badcases import badcase_flags
@@ -30,6 +32,17 @@ log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 DatasetFactory = Callable[..., Dataset]
+
+
+def seed_worker(worker_id: int) -> None:
+    """A loader worker's start: Lightning's per-worker seeding (with ``seed_everything(...,
+    workers=True)``), then the dataset copy's augmentation seeded from the worker's torch seed,
+    which differs per worker and rank and follows the run's seed."""
+    if os.environ.get("PL_SEED_WORKERS") == "1":
+        pl_worker_init_function(worker_id)
+    info = torch.utils.data.get_worker_info()
+    if info is not None and isinstance(info.dataset, SegDataset):
+        info.dataset.seed_augmentation(torch.initial_seed())
 
 
 class PortraitDataModule(L.LightningDataModule):
@@ -216,8 +229,10 @@ class PortraitDataModule(L.LightningDataModule):
                 sampler = WeightedRandomSampler(
                     torch.as_tensor(weights, dtype=torch.double), len(weights), replacement=True
                 )
+        dataset = self.dataset(split)
+        dataset.seed_augmentation(torch.initial_seed())  # num_workers=0: the main process draws
         return DataLoader(
-            self.dataset(split),
+            dataset,
             batch_size=self.batch_size if split == "train" else self.eval_batch_size,
             shuffle=shuffle and sampler is None,
             sampler=sampler,
@@ -225,6 +240,7 @@ class PortraitDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
+            worker_init_fn=seed_worker,
         )
 
     def train_dataloader(self) -> DataLoader:

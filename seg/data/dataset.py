@@ -93,6 +93,18 @@ class SegDataset(Dataset):
         file and reason), for ``skipped_samples.csv``. Default: none."""
         return []
 
+    def seed_augmentation(self, seed: int) -> None:
+        """Make this dataset's random augmentation a function of ``seed``.
+
+        albumentations keeps its own random state, which global seeds (``seed_everything``) do
+        not reach; the data module calls this after seeding and in every loader worker, so a run
+        with the same ``seed`` sees the same augmented batches. Default: reseed ``self.transform``
+        when it has albumentations' ``set_random_seed``.
+        """
+        transform = getattr(self, "transform", None)
+        if transform is not None and hasattr(transform, "set_random_seed"):
+            transform.set_random_seed(int(seed) % 2**32)
+
 
 class DatasetAdapter(SegDataset):
     """A plain torch ``Dataset`` seen through the contract: ``len`` and indexing forwarded, every
