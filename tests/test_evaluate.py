@@ -324,3 +324,18 @@ def test_train_split_is_scored_without_augmentation(tmp_path):
     ds = eval_dataset(Fixed(), overrides, split="train")
     first = [ds[i]["image"] for i in range(4)]
     assert all(torch.equal(a, ds[i]["image"]) for i, a in enumerate(first))  # no random transform
+
+
+def test_split_all_scores_every_photo_of_a_folder(tiny, tmp_path):
+    from data_fixtures import write_folder
+
+    write_folder(tmp_path / "photos", n=9, size=(120, 160))  # 7/1/1 by the default ratio split
+    data = ["data=folder", f"data.root={tmp_path / 'photos'}", "data.cache_dir=null"]
+    test = evaluate(tiny / "student.pt", data, output=tmp_path / "t", latency=False, worst=0)
+    every = evaluate(
+        tiny / "student.pt", data, split="all", output=tmp_path / "a", latency=False, worst=0
+    )
+    assert test["data"]["n"] < 9 and every["data"]["n"] == 9
+    assert sorted(r["id"] for r in read_csv(tmp_path / "a" / "per_image.csv")) == [
+        f"photos/s{i:02d}" for i in range(9)
+    ]
