@@ -185,18 +185,18 @@ def test_contract_defaults_of_a_minimal_subclass():
         len(SegDataset())
 
 
-def test_datamodule_wraps_a_plain_dataset_factory_and_gives_it_every_option(tmp_path):
-    dm = PortraitDataModule(
-        train=functools.partial(PlainFrames, 8),
-        val=functools.partial(PlainFrames, 2),
-        test=functools.partial(PlainFrames, 2),
-        height=64,
-        width=96,
-        batch_size=4,
-        num_workers=0,
-        report_dir=tmp_path / "run",
-        root="/data/x",
+def plain_datamodule(**options) -> PortraitDataModule:
+    """A data module of :class:`PlainFrames` splits (8 / 2 / 2) at 64 x 96, batch 4, no workers."""
+    factories = {
+        s: functools.partial(PlainFrames, n) for s, n in (("train", 8), ("val", 2), ("test", 2))
+    }
+    return PortraitDataModule(
+        **factories, height=64, width=96, batch_size=4, num_workers=0, **options
     )
+
+
+def test_datamodule_wraps_a_plain_dataset_factory_and_gives_it_every_option(tmp_path):
+    dm = plain_datamodule(report_dir=tmp_path / "run", root="/data/x")
     dm.prepare_data()  # the defaults: nothing to prepare, nothing skipped, no report written
     assert not (tmp_path / "run").exists()
     for split in ("train", "val", "test"):
@@ -209,16 +209,7 @@ def test_datamodule_wraps_a_plain_dataset_factory_and_gives_it_every_option(tmp_
     assert dm.build_split("all").split == "all"
     # badcases need ids of the dataset's own: a plain dataset's are only indices
     (tmp_path / "bad.csv").write_text("id\n0\n")
-    looped = PortraitDataModule(
-        train=functools.partial(PlainFrames, 8),
-        val=functools.partial(PlainFrames, 2),
-        test=functools.partial(PlainFrames, 2),
-        height=64,
-        width=96,
-        batch_size=4,
-        num_workers=0,
-        badcases=str(tmp_path / "bad.csv"),
-    )
+    looped = plain_datamodule(badcases=str(tmp_path / "bad.csv"))
     with pytest.raises(DatasetError, match="PlainFrames.*no sample ids.*SegDataset"):
         looped.train_weights()
 

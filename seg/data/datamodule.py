@@ -230,7 +230,8 @@ class PortraitDataModule(L.LightningDataModule):
                     torch.as_tensor(weights, dtype=torch.double), len(weights), replacement=True
                 )
         dataset = self.dataset(split)
-        dataset.seed_augmentation(torch.initial_seed())  # num_workers=0: the main process draws
+        rank = self.trainer.global_rank if self.trainer is not None else 0
+        dataset.seed_augmentation(torch.initial_seed() + rank)  # num_workers=0: this process draws
         return DataLoader(
             dataset,
             batch_size=self.batch_size if split == "train" else self.eval_batch_size,
