@@ -11,7 +11,6 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.setdefault("PROJECT_ROOT", str(ROOT))
 os.environ.setdefault("WANDB_SILENT", "true")
 # `pretrained: auto` must not depend on a developer's cache or network: the hub is offline and its
 # caches are empty, so every model (in this process and in the train.py subprocesses, which inherit

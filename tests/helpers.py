@@ -12,9 +12,11 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 from seg.config import register_resolvers
+from seg.paths import ensure_project_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
+ensure_project_env()  # the configs' ${oc.env:PROJECT_ROOT}, as train.py sets it
 register_resolvers()
 # A tiny student (a few seconds to build, export and run) for tests that need any network.
 TINY_STUDENT = {

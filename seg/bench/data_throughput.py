@@ -163,8 +163,10 @@ def real_data_throughput(
 
         n = min(load_samples, len(ds))
         results["load"] = round(per_second(lambda i: ds[i], n), 1)
-        ds.transform = instantiate(augment)
-        results["load_augment"] = round(per_second(lambda i: ds[i], n), 1)
+        augmented = PortraitDataset(
+            "all", th, tw, format="folder", root=root, transform=instantiate(augment)
+        )
+        results["load_augment"] = round(per_second(lambda i: augmented[i], n), 1)
         print(f"load {results['load']:.0f}/s, load + augment {results['load_augment']:.0f}/s")
     return results
 

@@ -7,6 +7,7 @@ the size it was trained at; ``key=value`` overrides (``data=folder data.root=...
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,7 +63,7 @@ def export_model_file(
     datamodule = build_datamodule(cfg)
     settings = settings or ExportSettings()
     if output is not None:
-        settings.filename = Path(output).name
+        settings = dataclasses.replace(settings, filename=Path(output).name)
     val_frames, _ = frames_from(
         datamodule.prepared_split("val"), max(settings.verify_frames, settings.calibration_frames)
     )
