@@ -88,10 +88,17 @@ def test_experiment_smoke_run(experiment, tmp_path, smoke_cache):
     if cfg.teacher.mode == "offline":  # the cached teacher's own scores are reported alongside
         assert 0.0 <= metrics["teacher/test/iou"] <= 1.0
         assert "(teacher " in proc.stdout
+        assert metrics["teacher/pretrained"] == 0.0  # offline tests: the teacher from scratch too
     weights = run_dir / cfg.export_weights
     net = load_model(weights)
     assert type(net).__name__ == cfg.model._target_.rsplit(".", 1)[-1]
-    assert all(not k.startswith("teacher") for k in torch.load(weights)["state_dict"])
+    payload = torch.load(weights)
+    assert all(not k.startswith("teacher") for k in payload["state_dict"])
+    # pretrained: auto, offline: random init, recorded in metrics.json and the weights' metadata
+    assert metrics["model/pretrained"] == 0.0
+    status = payload["metadata"]["pretrained"]
+    assert (status["mode"], status["used"], status["source"]) == ("auto", False, "random init")
+    assert "not in the local cache" in status["reason"]
 
 
 def test_teacher_is_trained_once_then_reused(tmp_path, smoke_cache, monkeypatch):
