@@ -21,6 +21,7 @@ import torch
 
 from seg import cli
 from seg.bench.data_throughput import synthetic_report, synthetic_throughput
+from seg.bench.options import parse_size
 from seg.bench.report import write_report
 from seg.paths import CHECKOUT
 
@@ -31,7 +32,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--augment", default="default", help="augment config to time (configs/augment)"
     )
-    parser.add_argument("--sizes", nargs="+", default=["144x256", "288x512"], help="HxW sizes")
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=cli.arg_type(parse_size),
+        default=[(144, 256), (288, 512)],
+        help="HxW sizes",
+    )
     parser.add_argument(
         "--output", default=str(CHECKOUT / "docs" / "data_pipeline.md"), help="markdown report"
     )
@@ -40,11 +47,7 @@ def main(argv: list[str]) -> int:
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     rows = []
-    for size in args.sizes:
-        try:
-            height, width = (int(v) for v in size.lower().split("x"))
-        except ValueError:
-            parser.error(f"--sizes: expected HxW like 144x256, got {size!r}")
+    for height, width in args.sizes:
         res = synthetic_throughput(height, width, args.frames, args.augment)
         rows.append({"height": height, "width": width, **res})
         print(

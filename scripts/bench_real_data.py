@@ -26,24 +26,20 @@ import torch
 
 from seg import cli
 from seg.bench.data_throughput import real_data_report, real_data_throughput
+from seg.bench.options import parse_size
 from seg.bench.report import write_report
 from seg.paths import CHECKOUT
-
-
-def hw(text: str) -> tuple[int, int]:
-    """``"800x600"`` -> ``(800, 600)``."""
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW like 144x256, got {text!r}") from None
-    return h, w
 
 
 def main(argv: list[str]) -> int:
     parser = cli.parser(__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=int, default=1000)
-    parser.add_argument("--photo-size", type=hw, default=(800, 600), help="HxW of the photos")
-    parser.add_argument("--size", type=hw, default=(144, 256), help="HxW training size")
+    parser.add_argument(
+        "--photo-size", type=cli.arg_type(parse_size), default=(800, 600), help="HxW of the photos"
+    )
+    parser.add_argument(
+        "--size", type=cli.arg_type(parse_size), default=(144, 256), help="HxW training size"
+    )
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--load-samples", type=int, default=300, help="samples timed per load row")
     parser.add_argument("--output", default=str(CHECKOUT / "docs" / "real_data_pipeline.md"))

@@ -19,30 +19,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 from seg import cli
 from seg.bench import latency_report as report
 from seg.bench.latency_suite import run_latency_benchmark
 from seg.bench.options import PEER_SIZES, LatencyOptions, parse_model, parse_size
 from seg.bench.peers import DEFAULT_DIR
-from seg.errors import UserInputError
 from seg.paths import CHECKOUT
-
-
-def _arg(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """``parse`` as an argparse type: its :class:`UserInputError` becomes argparse's message."""
-
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except UserInputError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-
-    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--model",
         dest="models",
-        type=_arg(parse_model),
+        type=cli.arg_type(parse_model),
         action="append",
         default=[],
         metavar="NAME=PATH",
@@ -99,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--peer-res",
-        type=_arg(parse_size),
+        type=cli.arg_type(parse_size),
         nargs="+",
         default=list(PEER_SIZES),
         metavar="HxW",

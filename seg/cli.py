@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from seg.errors import user_error
+from seg.errors import UserInputError, user_error
 
 DEBUG_FLAG = "--debug"
 
@@ -31,6 +31,19 @@ def parser(doc: str | None, **kwargs: Any) -> argparse.ArgumentParser:
         DEBUG_FLAG, action="store_true", help="show the traceback of errors too (SEG_DEBUG=1)"
     )
     return out
+
+
+def arg_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse`` as an argparse ``type=``: its :class:`~seg.errors.UserInputError` becomes
+    argparse's own message for the argument (exit status 2 with the usage line)."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except UserInputError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    return convert
 
 
 def command_line(script: str, argv: Sequence[str]) -> str:

@@ -88,6 +88,38 @@ def upgrade_run_config(cfg: DictConfig) -> DictConfig:
     return cfg
 
 
+def is_data_choice(override: str) -> bool:
+    """``data=<option>`` (also ``+data=`` / ``++data=``) picks another data config."""
+    return override.lstrip("+").split("=", 1)[0] == "data"
+
+
+def data_config(
+    run_dir: str | Path | None, height: int, width: int, overrides: Sequence[str] = ()
+) -> DictConfig:
+    """The config whose ``data`` section builds the frames a trained model is run on (evaluation,
+    mining, export checks), at the model's ``height x width``.
+
+    With a ``data=<option>`` override: ``configs/train.yaml`` composed with the overrides. Else,
+    with a known run dir: the run's saved config merged with the ``key=value`` overrides. Else the
+    default (synthetic) data composed with the overrides. Either way ``data.height``/``data.width``
+    are the model's input size, ``data.num_workers`` is 0, and no split is augmented (the train
+    split gets the eval transform: mining it scores the frames training sees, not random
+    augmented copies).
+    """
+    overrides = list(overrides)
+    if run_dir is not None and not any(is_data_choice(o) for o in overrides):
+        cfg = load_run_config(run_dir, overrides)
+        with open_dict(cfg):
+            cfg.data.height, cfg.data.width, cfg.data.num_workers = height, width, 0
+    else:
+        size = [f"data.height={height}", f"data.width={width}", "data.num_workers=0"]
+        cfg = compose_train([*overrides, *size])
+    with open_dict(cfg):  # scored frames are never augmented, the train split's neither
+        augment = cfg.get("augment") or {}
+        cfg.augment = {"train": augment.get("eval"), "eval": augment.get("eval")}
+    return cfg
+
+
 def select(cfg: DictConfig, key: str, default: object = None) -> object:
     """``cfg``'s value at dotted ``key``; ``default`` when missing or when it only resolves inside
     a Hydra run (``${hydra:...}`` in a saved config)."""

@@ -33,6 +33,7 @@ from seg.config import validate_run_config
 from seg.distill import TeacherInfo, resolve_teacher
 from seg.errors import ConfigError
 from seg.export import config_hash, export_run
+from seg.models.pretrained import pretrained_record
 from seg.models.weights import save_model
 
 log = logging.getLogger(__name__)
@@ -181,15 +182,10 @@ def export_step(
             "config_hash": run_hash,
             "model": model_config.get("_target_"),
             "model_config": model_config,
-            "pretrained": _pretrained(module.net),
+            "pretrained": pretrained_record(module.net),
             **scores,
         },
     )
-
-
-def _pretrained(net: nn.Module) -> dict[str, Any] | None:
-    status = getattr(net, "pretrained_status", None)
-    return None if status is None else status.as_dict()
 
 
 def run_metrics(
@@ -210,7 +206,7 @@ def run_metrics(
     out["time/fit_s"] = round(fit_time, 2)
     out["trainer/epochs"] = float(trainer.current_epoch)
     out["trainer/steps"] = float(trainer.global_step)
-    pretrained = _pretrained(module.net)
+    pretrained = pretrained_record(module.net)
     if pretrained is not None:
         out["model/pretrained"] = float(pretrained["used"])
     if teacher_info.pretrained is not None:
@@ -242,7 +238,7 @@ def write_outputs(
                 "input_size": [int(cfg.data.height), int(cfg.data.width)],
                 "threshold": float(cfg.module.threshold),
                 "task_name": str(cfg.task_name),
-                "pretrained": _pretrained(module.net),
+                "pretrained": pretrained_record(module.net),
                 "teacher": teacher_info.path,
                 "config_hash": run_hash,
             },

@@ -23,14 +23,10 @@ def load_frames(split: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     """
     from seg.build import build_datamodule
     from seg.config import compose_train
-    from seg.inference import to_frames
+    from seg.export.exporter import frames_from
 
     dataset = build_datamodule(compose_train(["data.num_workers=0"])).prepared_split(split)
-    samples = [dataset[i] for i in range(min(count, len(dataset)))]
-    images = to_frames(np.stack([np.asarray(s["image"], dtype=np.float32) for s in samples]))
-    masks = np.stack(
-        [np.asarray(s["mask"], dtype=np.float32).reshape(images.shape[1:3]) for s in samples]
-    )
+    images, masks = frames_from(dataset, count)
     return images, (masks >= 0.5).astype(np.uint8)
 
 

@@ -25,6 +25,7 @@ from seg.data.dataset import SegDataset, as_seg_dataset
 from seg.data.formats.manifest import RESERVED, SPLIT_NAMES, read_manifest
 from seg.data.image_io import load_pair
 from seg.data.portrait_dataset import PortraitDataset
+from seg.data.sample import to_frames
 from seg.data.synthetic_dataset import SyntheticPortraitDataset
 from seg.errors import DataError, OutputExistsError
 
@@ -51,8 +52,7 @@ def _frame(dataset: SegDataset, index: int) -> tuple[np.ndarray, np.ndarray | No
     if isinstance(dataset, SyntheticPortraitDataset):
         return dataset.raw(index)
     sample = dataset[index]
-    image = torch.as_tensor(sample["image"]).detach().cpu().float()
-    image = (image.permute(1, 2, 0) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+    image = to_frames(torch.as_tensor(sample["image"])[None])[0]
     mask = sample.get("mask")
     if mask is not None:
         mask = torch.as_tensor(mask).detach().cpu().float().reshape(image.shape[:2]).numpy()

@@ -75,6 +75,17 @@ def make_sample(
     return sample
 
 
+def to_frames(images: Any) -> np.ndarray:
+    """``N x 3 x H x W`` float images in ``[0, 1]`` (what seg datasets yield; array or tensor) ->
+    ``N x H x W x 3`` ``uint8`` frames: the inverse of :func:`make_sample`'s image tensor (exact
+    for images that came from ``uint8`` pixels)."""
+    if isinstance(images, torch.Tensor):
+        images = images.detach().cpu().numpy()
+    images = np.asarray(images, dtype=np.float32)
+    frames = (images.transpose(0, 2, 3, 1) * 255.0).round().clip(0, 255)
+    return np.ascontiguousarray(frames).astype(np.uint8)
+
+
 def _image_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from torch import nn
 
-from seg.errors import MissingFileError, ModelFileError
+from seg.errors import ModelFileError
 from seg.models.weights import build_model, load_state, read_weights
 
 # Keys that do not change the architecture or the meaning of the weights.
@@ -47,28 +47,23 @@ def check_same_architecture(
 
 
 def load_teacher(
-    checkpoint: str | Path, model_config: Mapping[str, Any], key: str | None = None
+    checkpoint: str | Path, model_config: Mapping[str, Any]
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Build ``model_config``, load ``checkpoint`` into it, and freeze it.
 
     Args:
         checkpoint: A ``teacher.pt``/``student.pt`` or a Lightning checkpoint written by train.py.
         model_config: The teacher's model config (``teacher.model``).
-        key: The config key that named the file (e.g. ``teacher.checkpoint``), for messages.
 
     Returns:
         ``(teacher, metadata)``: the network in eval mode with gradients off, and the file's
         metadata (its metrics when the file has them).
 
     Raises:
-        MissingFileError: When the file does not exist (naming ``key``).
+        MissingFileError: When the file does not exist (a run names ``teacher.checkpoint`` in
+            :func:`seg.config.validate_run_config` before it gets here).
         ModelFileError: When it holds another architecture, naming both.
     """
-    if key is not None and not Path(checkpoint).is_file():
-        raise MissingFileError(
-            f"{key}={checkpoint}: no such file. Point it at a teacher.pt/student.pt or a train.py "
-            f".ckpt, or set {key}=null to train and cache a teacher first."
-        )
     found, state, metadata = read_weights(checkpoint)
     check_same_architecture(found, model_config, source=str(checkpoint))
     teacher = build_model(model_config)

@@ -36,7 +36,7 @@ from seg.build import build_datamodule
 from seg.config import compose_train
 from seg.distill.checkpoint import load_teacher
 from seg.errors import SegError
-from seg.models.pretrained import resolve_pretrained
+from seg.models.pretrained import pretrained_record, resolve_pretrained
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def resolve_teacher(
     model_config = OmegaConf.to_container(tcfg.model, resolve=True)
     if tcfg.get("checkpoint"):
         path = Path(to_absolute_path(str(tcfg.checkpoint)))
-        teacher, meta = load_teacher(path, model_config, key="teacher.checkpoint")
+        teacher, meta = load_teacher(path, model_config)
         log.info("Teacher: %s loaded from teacher.checkpoint=%s", model_config["_target_"], path)
         return teacher, _info(path, meta, cached=False)
 
@@ -228,10 +228,7 @@ def resolve_teacher(
         log.info(
             "Teacher cached at %s (test IoU %.4f).", weights, metrics.get("test/iou", float("nan"))
         )
-    status = getattr(net, "pretrained_status", None)
-    return teacher, TeacherInfo(
-        str(weights), metrics, False, None if status is None else status.as_dict()
-    )
+    return teacher, TeacherInfo(str(weights), metrics, False, pretrained_record(net))
 
 
 def _info(path: Path, meta: dict[str, Any], cached: bool) -> TeacherInfo:

@@ -4,47 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
 from seg.build import build_datamodule
-from seg.config import compose_train, load_run_config, select
+from seg.config import data_config, select
 from seg.data import SegDataset
 from seg.inference import Predictor
 
 
-def is_data_choice(override: str) -> bool:
-    """``data=<option>`` (also ``+data=`` / ``++data=``) picks another data config."""
-    return override.lstrip("+").split("=", 1)[0] == "data"
-
-
 def eval_config(predictor: Predictor, overrides: Sequence[str] = ()) -> DictConfig:
-    """The config whose ``data`` section builds the evaluation data.
-
-    With a ``data=<option>`` override: ``configs/train.yaml`` composed with the overrides. Else,
-    with a known run dir: the run's saved config merged with the ``key=value`` overrides. Else the
-    default (synthetic) data composed with the overrides. Either way ``data.height``/``data.width``
-    are the predictor's input size, ``data.num_workers`` is 0, and no split is augmented (the
-    train split gets the eval transform: mining it scores the frames training sees, not random
-    augmented copies).
-    """
-    overrides = list(overrides)
-    size = [
-        f"data.height={predictor.height}",
-        f"data.width={predictor.width}",
-        "data.num_workers=0",
-    ]
-    if predictor.run_dir is not None and not any(is_data_choice(o) for o in overrides):
-        cfg = load_run_config(predictor.run_dir, overrides)
-        with open_dict(cfg):
-            cfg.data.height = predictor.height
-            cfg.data.width = predictor.width
-            cfg.data.num_workers = 0
-    else:
-        cfg = compose_train([*overrides, *size])
-    with open_dict(cfg):  # scored frames are never augmented, the train split's neither
-        augment = cfg.get("augment") or {}
-        cfg.augment = {"train": augment.get("eval"), "eval": augment.get("eval")}
-    return cfg
+    """The config whose ``data`` section builds the evaluation data for ``predictor``: its run's
+    data (or the overrides' ``data=<option>``, or the default data) at its input size, never
+    augmented (:func:`seg.config.data_config`)."""
+    return data_config(predictor.run_dir, predictor.height, predictor.width, overrides)
 
 
 def data_description(cfg: DictConfig) -> dict[str, str | None]:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from seg.build import build_datamodule
+from seg.config import is_data_choice
 from seg.errors import DataError
 from seg.eval.card import measure_latency, write_model_card
-from seg.eval.data import data_description, eval_config, is_data_choice
+from seg.eval.data import data_description, eval_config
 from seg.eval.outputs import model_info, worst_cases_sheet, write_per_image_csv, write_summary
 from seg.eval.scoring import breakdown, score_dataset, summarize
 from seg.inference import DEFAULT_RESIZE, Predictor, load_predictor

@@ -2,7 +2,8 @@
 
 The frames for verification, calibration and scoring come from the run's own data config
 (``<run>/.hydra/config.yaml``) or, for a bare weights file, from the built-in synthetic splits at
-the size it was trained at; ``key=value`` overrides (``data=folder data.root=...``) choose others.
+the size it was trained at; overrides (``data=folder data.root=...``, ``data.val.length=64``)
+choose others, as for evaluation (:func:`seg.config.data_config`).
 """
 
 from __future__ import annotations
@@ -13,25 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from seg.build import build_datamodule
-from seg.config import compose_train, load_run_config
+from seg.config import data_config
 from seg.export.exporter import ExportSettings, export_student, frame_chunks, frames_from
 from seg.export.onnx import config_hash
 from seg.inference import find_weights
 from seg.models.weights import load_model
-
-
-def frames_config(
-    run_dir: Path | None, height: int, width: int, overrides: Sequence[str]
-) -> DictConfig:
-    """The run's config merged with ``overrides``, or the default synthetic data config at
-    ``height x width`` with them."""
-    if run_dir is not None:
-        return load_run_config(run_dir, overrides)
-    defaults = [f"data.height={height}", f"data.width={width}", "data.num_workers=0"]
-    return compose_train([*defaults, *overrides])
 
 
 def export_model_file(
@@ -59,7 +49,7 @@ def export_model_file(
     net = load_model(weights)
     meta = getattr(net, "seg_metadata", {}) or {}
     trained = meta.get("input_size") or [144, 256]
-    cfg = frames_config(run_dir, int(trained[0]), int(trained[1]), overrides)
+    cfg = data_config(run_dir, int(trained[0]), int(trained[1]), overrides)
     datamodule = build_datamodule(cfg)
     settings = settings or ExportSettings()
     if output is not None:

@@ -1,6 +1,7 @@
 """The one inference API: load any trained model (run dir, ``.pt``, ``.ckpt``, ``.onnx``,
 ``.tflite``) and run it on RGB frames of any size (:func:`load_predictor`, :class:`Predictor`)."""
 
+from seg.data.sample import to_frames  # the inverse of a dataset sample
 from seg.inference.backends import (
     Backend,
     OnnxBackend,
@@ -14,7 +15,6 @@ from seg.inference.predictor import (
     Predictor,
     find_weights,
     load_predictor,
-    to_frames,
     to_model_input,
 )
 

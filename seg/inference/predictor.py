@@ -38,15 +38,6 @@ TORCH_SUFFIXES = (".pt", ".pth", ".ckpt")
 Frames = np.ndarray | Sequence[np.ndarray]
 
 
-def to_frames(images: np.ndarray) -> np.ndarray:
-    """``N x 3 x H x W`` float images in ``[0, 1]`` (what seg datasets yield) -> ``N x H x W x 3``
-    ``uint8`` frames (exact for images that came from ``uint8`` pixels)."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.ascontiguousarray((images.transpose(0, 2, 3, 1) * 255.0).round().clip(0, 255)).astype(
-        np.uint8
-    )
-
-
 def _frame_list(frames: Frames) -> tuple[list[np.ndarray], str]:
     """The frames one by one and how the result comes back (``single``, ``batch`` or ``list``)."""
     if isinstance(frames, np.ndarray):

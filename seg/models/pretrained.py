@@ -99,6 +99,13 @@ _statuses: dict[tuple[Any, ...], PretrainedStatus] = {}
 _warned: set[str] = set()
 
 
+def pretrained_record(net: nn.Module) -> dict[str, Any] | None:
+    """``net.pretrained_status`` as a dict for metadata and reports (None for a network without
+    one, e.g. a user's own model)."""
+    status = getattr(net, "pretrained_status", None)
+    return None if status is None else status.as_dict()
+
+
 def parse_pretrained_mode(mode: object) -> Mode:
     """Validate a ``pretrained`` config value.
 
