@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install train teacher student test test-all lint format bench-data bench-real-data bench-losses peers benchmark evidence badcase-evidence clean
+.PHONY: help install train teacher student test test-all lint format bench-data bench-real-data bench-losses peers benchmark evidence badcase-evidence bench-video video-evidence clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -66,6 +66,13 @@ benchmark: $(STAMP)  ## latency of the students vs MediaPipe -> docs/benchmarks.
 
 evidence: $(STAMP)  ## distillation evidence: 5 variants x 3 seeds, then a mean ± std table (hours on CPU)
 	PY=$(BIN)/python bash scripts/distill_evidence.sh
+
+bench-video: $(STAMP)  ## end-to-end latency of the video path vs MediaPipe at 640x480 and 1280x720 -> docs/video.md (needs make peers)
+	$(BIN)/python scripts/bench_video.py $(ARGS)
+
+video-evidence: $(STAMP)  ## temporal/edge evidence: 5 variants x 3 seeds, scored on clips with and without smoothing (~2 h on CPU)
+	PY=$(BIN)/python bash scripts/video_evidence.sh
+	$(BIN)/python scripts/video_evidence_table.py
 
 badcase-evidence: $(STAMP)  ## closed loop: mine each student's badcases, retrain with them, compare (~30 min)
 	PY=$(BIN)/python bash scripts/badcase_evidence.sh

@@ -14,6 +14,12 @@ Usage:
     python scripts/evaluate.py logs/student/<run>/student.onnx --split val
     python scripts/evaluate.py student.pt data=folder data.root=/data/portraits --split all
     python scripts/evaluate.py <run> data.test.length=100 --worst 8 --no-latency --output out/
+    python scripts/evaluate.py <run> data=clips --postprocess smooth   # clips: + dtSSD, TC, flicker
+    python scripts/evaluate.py <run> --video call.mp4 --postprocess smooth  # any video, label-free
+
+On clips (``data=clips``) every frame is scored and each clip's stability too (``per_clip.csv``,
+the card's "Stability on video"). ``--video`` runs the model over a video file or folder of frames
+and reports the label-free flicker, flip rate and TC of its masks (``summary.json``).
 
 Data: a ``data=<option>`` override composes ``configs/train.yaml`` with the overrides; otherwise a
 run dir's saved config (merged with the ``key=value`` overrides) or, for a bare weights file, the
@@ -47,9 +53,31 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--min-group", type=int, default=1, help="smallest attribute group compared (default 1)"
     )
+    parser.add_argument("--postprocess", help="post-processing preset or file (default: none)")
+    parser.add_argument(
+        "--pp", action="append", default=[], metavar="KEY=VALUE", help="post-processing override"
+    )
+    parser.add_argument("--video", help="a video file or folder of frames: label-free metrics")
     args = parser.parse_intermixed_args(argv)
     if args.max_images is not None and args.max_images < 1:
         parser.error(f"--max-images must be >= 1, got {args.max_images}")
+    post = None
+    if args.postprocess or args.pp:
+        from seg.postprocess import load_postprocess
+
+        post = load_postprocess(args.postprocess or "none", args.pp)
+    if args.video is not None:
+        from seg.eval.video_eval import evaluate_video, video_lines
+
+        found = evaluate_video(
+            args.source,
+            args.video,
+            output=args.output,
+            postprocess=post,
+            max_frames=args.max_images,
+        )
+        print("\n".join(video_lines(found)))
+        return 0
     summary = evaluate(
         args.source,
         args.overrides,
@@ -60,6 +88,7 @@ def main(argv: list[str]) -> int:
         latency=not args.no_latency,
         max_images=args.max_images,
         min_group=args.min_group,
+        postprocess=post,
     )
     print("\n".join(summary_lines(summary)))
     return 0

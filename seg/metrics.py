@@ -146,3 +146,234 @@ def per_image_counts(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, n
     inter = np.logical_and(pred, truth).reshape(n, -1).sum(1)
     union = np.logical_or(pred, truth).reshape(n, -1).sum(1)
     return inter, union
+
+
+# ---------------------------------------------------------------------------------------- video
+# Temporal metrics of mask sequences (``T x H x W``, one clip or stream). dtSSD needs ground truth;
+# TC, flicker and the flip rate are label-free, for any real video. Formulas: docs/video.md.
+
+TC_FLOW_SIDE = 320  # TC estimates flow on frames scaled down to at most this many pixels per side
+
+
+def _sequence(array: np.ndarray, name: str) -> np.ndarray:
+    array = np.asarray(array, dtype=np.float32)
+    if array.ndim == 4 and array.shape[1] == 1:  # T x 1 x H x W
+        array = array[:, 0]
+    if array.ndim != 3:
+        raise UserInputError(f"{name} must be a T x H x W sequence, got shape {array.shape}.")
+    return array
+
+
+def dtssd(probs: np.ndarray, truth: np.ndarray) -> float:
+    """dtSSD of one clip, as in RVM's evaluation: per frame
+    ``sqrt(mean(((p_t - p_{t-1}) - (g_t - g_{t-1}))**2)) * 100``, the first frame 0, averaged over
+    all ``T`` frames of the clip. 0 for a prediction whose changes follow the ground truth's.
+
+    Args:
+        probs: ``T x H x W`` predicted probabilities (or alphas) in ``[0, 1]``.
+        truth: ``T x H x W`` ground truth (hard masks or alphas).
+    """
+    p, g = _sequence(probs, "probs"), _sequence(truth, "truth")
+    if p.shape != g.shape:
+        raise UserInputError(f"dtssd: probs {p.shape} and truth {g.shape} differ in shape.")
+    if len(p) < 2:
+        return 0.0
+    diff = np.diff(p, axis=0) - np.diff(g, axis=0)
+    per_frame = np.sqrt(np.mean(np.square(diff, dtype=np.float64), axis=(1, 2))) * 100.0
+    return float(per_frame.sum() / len(p))
+
+
+def flicker(probs: np.ndarray) -> float:
+    """Raw flicker of a sequence: ``mean |p_t - p_{t-1}|`` over frames ``t >= 1`` and pixels
+    (label-free; true motion counts too, so compare models on the same footage)."""
+    p = _sequence(probs, "probs")
+    if len(p) < 2:
+        return 0.0
+    return float(np.abs(np.diff(p, axis=0)).mean(dtype=np.float64))
+
+
+def flip_rate(probs: np.ndarray, threshold: float = 0.5) -> float:
+    """Share of pixels whose thresholded mask changes between consecutive frames, averaged over
+    frames ``t >= 1``."""
+    m = _sequence(probs, "probs") >= threshold
+    if len(m) < 2:
+        return 0.0
+    return float((m[1:] != m[:-1]).mean(dtype=np.float64))
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    import cv2
+
+    frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        frame = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+    if frame.dtype != np.uint8:  # a float frame or clip: its own range mapped onto 0..255
+        lo, hi = float(frame.min()), float(frame.max())
+        frame = ((frame - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8)
+    return np.ascontiguousarray(frame)
+
+
+class FlowWarp:
+    """Warps the previous frame's mask onto the current frame with dense optical flow (OpenCV's
+    DIS, no weights), on frames scaled down to at most ``max_side`` pixels per side."""
+
+    def __init__(self, max_side: int = TC_FLOW_SIDE) -> None:
+        import cv2
+
+        self.max_side = max_side
+        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+    def size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        """The working ``(height, width)`` for frames of ``hw``."""
+        scale = min(1.0, self.max_side / max(hw))
+        return max(8, round(hw[0] * scale)), max(8, round(hw[1] * scale))
+
+    def __call__(
+        self, grey: np.ndarray, previous_grey: np.ndarray, previous: np.ndarray
+    ) -> np.ndarray:
+        """``previous`` (float ``h x w`` at the working size) moved to the current frame: the flow
+        from the current grey frame to the previous one says where each pixel came from."""
+        import cv2
+
+        flow = self.dis.calc(grey, previous_grey, None)
+        h, w = grey.shape
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        return cv2.remap(
+            previous.astype(np.float32),
+            gx + flow[..., 0],
+            gy + flow[..., 1],
+            interpolation=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+
+
+class TemporalStats:
+    """Label-free temporal metrics of a stream, one frame at a time (for videos of any length).
+
+    ``flicker`` and ``flip_rate`` as :func:`flicker` / :func:`flip_rate` at the stream's
+    resolution; ``tc`` as :func:`temporal_consistency` (flow on frames scaled down to at most
+    ``flow_side`` px per side). Every value is a mean over frames ``t >= 1`` (0 / 1 before that).
+
+    Args:
+        threshold: Mask threshold for the flip rate and TC.
+        flow_side: Longest side of the frames the flow is computed on.
+    """
+
+    def __init__(self, threshold: float = 0.5, flow_side: int = TC_FLOW_SIDE) -> None:
+        self.threshold = threshold
+        self.warp = FlowWarp(flow_side)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new stream."""
+        self.frames = 0
+        self._sums = {"flicker": 0.0, "flip_rate": 0.0, "tc": 0.0}
+        self._tc_frames = 0
+        self._prev: np.ndarray | None = None
+        self._prev_small: tuple[np.ndarray, np.ndarray] | None = None
+
+    def update(self, probs: np.ndarray, frame: np.ndarray | None = None) -> None:
+        """Add the next frame's probabilities (``H x W`` float in ``[0, 1]``) and, for TC, the
+        frame itself (``H x W x 3`` uint8 RGB, any size)."""
+        from seg.resize import resize_image, resize_mask
+
+        p = np.asarray(probs, dtype=np.float32)
+        if self._prev is not None and self._prev.shape == p.shape:
+            self._sums["flicker"] += float(np.abs(p - self._prev).mean(dtype=np.float64))
+            flips = (p >= self.threshold) != (self._prev >= self.threshold)
+            self._sums["flip_rate"] += float(flips.mean(dtype=np.float64))
+        self._prev = p
+        self.frames += 1
+        if frame is None:
+            return
+        h, w = self.warp.size(p.shape)
+        grey = _grey(resize_image(np.asarray(frame), h, w))
+        small = resize_mask(p, h, w) >= self.threshold
+        if self._prev_small is not None:
+            prev_grey, prev_small = self._prev_small
+            warped = self.warp(grey, prev_grey, prev_small.astype(np.float32)) >= 0.5
+            self._sums["tc"] += mask_iou(small, warped)
+            self._tc_frames += 1
+        self._prev_small = (grey, small)
+
+    def result(self) -> dict[str, float]:
+        """``{"flicker", "flip_rate", "tc"}`` so far (``tc`` is NaN without frames)."""
+        pairs = max(self.frames - 1, 1)
+        tc = self._sums["tc"] / self._tc_frames if self._tc_frames else float("nan")
+        if self.frames == 1 and self._prev_small is not None:
+            tc = 1.0
+        return {
+            "flicker": self._sums["flicker"] / pairs,
+            "flip_rate": self._sums["flip_rate"] / pairs,
+            "tc": tc,
+        }
+
+
+def temporal_consistency(
+    probs: np.ndarray, frames: np.ndarray, threshold: float = 0.5, flow_side: int = TC_FLOW_SIDE
+) -> float:
+    """TC of one clip: the mean over frames ``t >= 1`` of the IoU between the mask at ``t`` and the
+    mask at ``t - 1`` warped to ``t`` with dense optical flow of the frames (DIS); 1.0 for a mask
+    that moves exactly with the image content. Label-free.
+
+    Args:
+        probs: ``T x H x W`` probabilities (thresholded at ``threshold``).
+        frames: ``T x H x W x 3`` uint8 RGB frames (or ``T x H x W`` grey, any dtype).
+        threshold: Mask threshold.
+        flow_side: Longest side of the frames the flow is computed on.
+    """
+    p = _sequence(probs, "probs")
+    if len(frames) != len(p):
+        raise UserInputError(f"temporal_consistency: {len(p)} masks but {len(frames)} frames.")
+    stats = TemporalStats(threshold, flow_side)
+    for prob, frame in zip(p, frames, strict=True):
+        stats.update(prob, frame)
+    return 1.0 if len(p) < 2 else stats.result()["tc"]
+
+
+class TemporalMetrics(Metric):
+    """Temporal metrics of clips for validation and test: mean per clip of :func:`dtssd` and, with
+    ``label_free``, :func:`temporal_consistency`, :func:`flicker` and :func:`flip_rate`.
+
+    Args:
+        threshold: Mask threshold for TC and the flip rate.
+        label_free: Also compute TC (optical flow on the CPU: a few ms per frame), flicker and
+            flip rate.
+    """
+
+    is_differentiable = False
+    full_state_update = False
+
+    def __init__(self, threshold: float = 0.5, label_free: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.threshold = threshold
+        self.label_free = label_free
+        self.names = ("dtssd", "tc", "flicker", "flip_rate") if label_free else ("dtssd",)
+        for name in self.names:
+            self.add_state(name, torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("clips", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, probs: Tensor, target: Tensor, frames: Tensor | None = None) -> None:
+        """Add a batch of clips.
+
+        Args:
+            probs: ``B x T x 1 x H x W`` (or ``B x T x H x W``) probabilities.
+            target: Ground truth of the same shape.
+            frames: ``B x T x C x H x W`` images (any normalisation; used for TC's flow).
+        """
+        p = probs.detach().float().cpu().numpy()
+        g = target.detach().float().cpu().numpy()
+        if self.label_free and frames is None:
+            raise UserInputError("TemporalMetrics(label_free=True) needs the clips' frames.")
+        for i in range(p.shape[0]):
+            self.dtssd += dtssd(p[i], g[i])
+            if self.label_free:
+                self.flicker += flicker(p[i])
+                self.flip_rate += flip_rate(p[i], self.threshold)
+                grey = _grey(frames[i].detach().float().mean(dim=1).cpu().numpy())  # T x H x W
+                self.tc += temporal_consistency(p[i], grey, self.threshold)
+            self.clips += 1
+
+    def compute(self) -> dict[str, Tensor]:
+        n = self.clips.clamp(min=1)
+        return {name: (getattr(self, name) / n).float() for name in self.names}

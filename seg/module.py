@@ -14,7 +14,7 @@ from torch.optim import Optimizer
 from seg.errors import ConfigError
 from seg.losses.criterion import Criterion
 from seg.losses.temporal import warp_with_validity
-from seg.metrics import segmentation_metrics
+from seg.metrics import TemporalMetrics, segmentation_metrics
 from seg.models.contract import SegOutput
 from seg.utils import bf16_supported
 
@@ -26,7 +26,10 @@ class SegModule(L.LightningModule):
 
     Logs every loss term separately (``train/loss_bce``, ``train/loss_dice``, ...), the total
     (``train/loss``), the learning rate, IoU and MAE for every stage, and the boundary F-score for
-    validation and test.
+    validation and test. Validation and test batches may be clips (``image``: ``B x T x 3 x H x
+    W``, e.g. ``data=clips``): every frame is scored like a single frame, and each clip's temporal
+    metrics are logged too: ``val/dtssd``; ``test/dtssd``, ``test/tc``, ``test/flicker`` and
+    ``test/flip_rate`` (see :class:`~seg.metrics.TemporalMetrics`).
 
     Args:
         net: A model returning :class:`~seg.models.contract.SegOutput`.
@@ -102,6 +105,10 @@ class SegModule(L.LightningModule):
         )
         self.val_metrics = segmentation_metrics("val/", band_px=boundary_px, threshold=threshold)
         self.test_metrics = segmentation_metrics("test/", band_px=boundary_px, threshold=threshold)
+        # clips only: dtSSD on val (cheap); on test also the label-free TC (optical flow), flicker
+        self.val_temporal = TemporalMetrics(threshold, label_free=False)
+        self.test_temporal = TemporalMetrics(threshold, label_free=True)
+        self._clip_stages: set[str] = set()
         if channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
             if self.teacher is not None:
@@ -200,7 +207,8 @@ class SegModule(L.LightningModule):
         losses = self.criterion(sources, only_available=not train)
         self._log_losses(losses, stage, batch_size)
         metrics = getattr(self, f"{stage}_metrics")
-        metrics.update(out.probs.detach(), batch["mask"])
+        self._last_probs = out.probs.detach()
+        metrics.update(self._last_probs, batch["mask"])
         loss = losses["loss"]
         return loss if total is None else loss + total
 
@@ -210,16 +218,37 @@ class SegModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._step(batch, "val")
+        self._eval_step(batch, "val")
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._step(batch, "test")
+        self._eval_step(batch, "test")
+
+    def _eval_step(self, batch: dict[str, Any], stage: str) -> None:
+        """A validation/test step on frames, or on clips: their frames flattened into one batch,
+        then each clip's temporal metrics."""
+        image = batch["image"]
+        if image.dim() != 5:
+            self._step(batch, stage)
+            return
+        clips, length = image.shape[:2]
+        frames = {k: v.flatten(0, 1) for k, v in batch.items() if k in ("image", "mask")}
+        if "index" in batch:
+            frames["index"] = batch["index"].repeat_interleave(length)
+        self._step(frames, stage)
+        probs = self._last_probs.unflatten(0, (clips, length))
+        getattr(self, f"{stage}_temporal").update(probs, batch["mask"], image)
+        self._clip_stages.add(stage)
 
     def _log_metrics(self, stage: str) -> None:
         metrics = getattr(self, f"{stage}_metrics")
         values = metrics.compute()
         self.log_dict(values, prog_bar=stage == "val")
         metrics.reset()
+        if stage in self._clip_stages:
+            temporal = getattr(self, f"{stage}_temporal")
+            self.log_dict({f"{stage}/{k}": v for k, v in temporal.compute().items()})
+            temporal.reset()
+            self._clip_stages.discard(stage)
         if self.teacher_criterion is not None and stage in self.teacher_metrics:
             self.log_dict(self.teacher_metrics[stage].compute())
             self.teacher_metrics[stage].reset()

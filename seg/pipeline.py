@@ -32,7 +32,7 @@ from seg.build import build_datamodule, build_module, build_network, build_train
 from seg.config import validate_run_config
 from seg.distill import TeacherInfo, resolve_teacher
 from seg.errors import ConfigError
-from seg.export import config_hash, export_run
+from seg.export import config_hash, export_run, ship_postprocess
 from seg.models.pretrained import pretrained_record
 from seg.models.weights import save_model
 
@@ -160,7 +160,8 @@ def export_step(
     cfg: DictConfig, module: L.LightningModule, datamodule, metrics: dict[str, float], run_hash: str
 ) -> dict[str, Any] | None:
     """Export the best weights (``cfg.export``) on global rank 0: the verified ONNX graph, its INT8
-    copy and ``export.json``, scored on the test split when the run was tested."""
+    copy and ``export.json``, scored on the test split when the run was tested, and the run's
+    post-processing (``cfg.postprocess``) next to it (:func:`seg.export.ship_postprocess`)."""
     settings = OmegaConf.to_container(cfg.get("export") or {}, resolve=True)
     if not settings or not settings.pop("enabled", True) or not module.trainer.is_global_zero:
         return None
@@ -171,7 +172,7 @@ def export_step(
         if key in metrics
     }
     model_config = dict(module.hparams.get("model_config") or {})
-    return export_run(
+    report = export_run(
         module.net,
         Path(cfg.paths.output_dir),
         datamodule.dataset("val"),
@@ -186,6 +187,9 @@ def export_step(
             **scores,
         },
     )
+    if cfg.get("postprocess") is not None:  # the app and the browser demo run these settings
+        report["postprocess"] = str(ship_postprocess(Path(report["onnx"]), cfg.postprocess))
+    return report
 
 
 def run_metrics(
@@ -269,6 +273,8 @@ def summary_line(metrics: dict[str, float]) -> str:
         teacher = metrics.get(f"teacher/{key}", metrics.get(f"{stage}/teacher_{name}"))
         extra = f" (teacher {teacher:.4f})" if teacher is not None else ""
         parts.append(f"{key}={metrics[key]:.4f}{extra}")
+    # on clips (data=clips): the stability of the masks too
+    parts += [f"{key}={metrics[key]:.4g}" for key in ("test/dtssd", "test/tc") if key in metrics]
     return ", ".join(parts)
 
 

@@ -45,6 +45,30 @@ def resize_image(array: np.ndarray, height: int, width: int) -> np.ndarray:
     )
 
 
+def resize_probs(
+    probs: np.ndarray, height: int, width: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Resize a float32 ``H x W`` map (probabilities, an alpha, filter coefficients) to
+    ``height x width`` as :func:`resize_image` does (area when shrinking both sides, bilinear
+    otherwise; values stay in the input's range, no clip needed), into ``out`` when given.
+
+    ``out`` (a C-contiguous float32 ``height x width`` array, reused frame after frame) saves the
+    allocation of a fresh output: with several 720p float maps alive, each fresh one costs a pass of
+    page faults, several times the resize itself. Without ``out`` a map of the right size is
+    returned as is.
+    """
+    if out is None:
+        return resize_image(probs, height, width)
+    if out.shape != (height, width) or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 {height} x {width} array")
+    if probs.shape[:2] == (height, width):
+        np.copyto(out, probs)
+        return out
+    shrink = width <= probs.shape[1] and height <= probs.shape[0]
+    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return cv2.resize(probs, (width, height), dst=out, interpolation=interpolation)
+
+
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize an ``H x W`` mask: ``uint8`` ``{0, 1}`` stays hard (fraction >= 0.5), float stays
     soft in ``[0, 1]`` (a probability map)."""

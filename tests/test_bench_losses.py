@@ -25,7 +25,8 @@ def check_table(text: str) -> None:
     """Every term has a row with a positive time, a percentage, a verdict and a memory figure."""
     rows = table_rows(text)
     terms = [row.split("|")[2].strip() for row in rows]
-    assert terms == list(TERMS)
+    # the bf16 teacher row only where bf16 is fast (AVX512-BF16/AMX CPUs, GPUs)
+    assert terms == [t for t in TERMS if bf16_supported(torch.device("cpu")) or "bf16" not in t]
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         ms, pct, verdict, mem = cells[2], cells[3], cells[5], cells[6]

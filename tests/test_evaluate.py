@@ -339,3 +339,62 @@ def test_split_all_scores_every_photo_of_a_folder(tiny, tmp_path):
     assert sorted(r["id"] for r in read_csv(tmp_path / "a" / "per_image.csv")) == [
         f"photos/s{i:02d}" for i in range(9)
     ]
+
+
+def test_evaluate_on_clips_scores_frames_and_stability(tiny, tmp_path):
+    out = tmp_path / "eval"
+    summary = evaluate(
+        tiny / "student.onnx",
+        ["data=clips", NO_CACHE, f"data.height={H}", f"data.width={W}"]
+        + ["data.test.length=3", "data.test.frames=4"],
+        output=out,
+        latency=False,
+        worst=2,
+    )
+    assert summary["overall"]["n"] == 12  # 3 clips x 4 frames, each scored like an image
+    temporal = summary["temporal"]
+    assert temporal["clips"] == 3 and temporal["frames"] == 12
+    assert set(temporal["by_motion"]) == {"still", "turn_slow", "turn_fast"}
+    with open(out / "per_clip.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [
+        "test/clip0000-still",
+        "test/clip0001-turn_slow",
+        "test/clip0002-turn_fast",
+    ]
+    dtssd = np.mean([float(r["dtssd"]) for r in rows])
+    assert temporal["dtssd"] == pytest.approx(dtssd, abs=1e-5) and dtssd >= 0
+    assert all(0.0 <= float(r["tc"]) <= 1.0 for r in rows)
+    with open(out / "per_image.csv") as f:
+        frame_ids = [r["id"] for r in csv.DictReader(f)]
+    assert frame_ids[:2] == ["test/clip0000-still/000", "test/clip0000-still/001"]
+    card = (out / "model_card.md").read_text()
+    assert "## Stability on video" in card and "| still | 1 |" in card
+    assert (out / "worst_cases.png").exists()
+
+
+def test_evaluate_video_reports_label_free_stability(tiny, tmp_path):
+    import cv2
+
+    from seg.eval.video_eval import evaluate_video
+    from seg.postprocess import load_postprocess
+
+    video = tmp_path / "call.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 15, (W, H))
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (H, W, 3)).astype(np.float32)
+    for _ in range(6):  # one still scene under strong sensor noise: the masks flicker
+        noisy = base + rng.normal(0, 30, base.shape)
+        writer.write(np.clip(noisy, 0, 255).astype(np.uint8))
+    writer.release()
+    raw = evaluate_video(tiny / "student.onnx", video, output=tmp_path / "raw")
+    assert raw["frames"] == 6 and raw["postprocess"] is None
+    assert raw["flicker"] > 0 and 0.0 <= raw["flip_rate"] <= 1.0 and 0.0 <= raw["tc"] <= 1.0
+    saved = json.loads((tmp_path / "raw" / "summary.json").read_text())
+    assert saved["flicker"] == pytest.approx(raw["flicker"])
+    # a strong EMA keeps most of the previous alpha: the masks flicker less
+    ema = load_postprocess("none", ["temporal.mode=ema", "temporal.weight=0.2"])
+    smooth = evaluate_video(tiny / "student.onnx", video, output=tmp_path / "ema", postprocess=ema)
+    assert smooth["flicker"] < 0.5 * raw["flicker"]
+    with pytest.raises(Exception, match="nothing.mp4"):
+        evaluate_video(tiny / "student.onnx", tmp_path / "nothing.mp4")

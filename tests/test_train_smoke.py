@@ -122,10 +122,23 @@ def test_smoke_run_with_wandb_offline_and_csv(tmp_path, smoke_cache, monkeypatch
     assert (run_dir / "csv" / "metrics.csv").is_file()
 
 
-def test_smoke_run_without_logger(tmp_path, smoke_cache):
+def test_smoke_run_without_logger_on_clips(tmp_path, smoke_cache):
     run_dir = tmp_path / "run"
-    smoke_run(run_dir, smoke_cache, "experiment=student", "logger=none")
+    clips = ["data=clips", "data.val.length=2", "data.val.frames=4", "data.test.frames=4"]
+    proc, metrics = smoke_run(run_dir, smoke_cache, "experiment=student", "logger=none", *clips)
     assert not (run_dir / "csv").exists()
+    # on clips every run reports stability next to IoU: dtSSD on val and test, TC etc. on test
+    for key in ("val/dtssd", "test/dtssd", "test/tc", "test/flicker", "test/flip_rate"):
+        assert key in metrics, f"{key} missing from metrics.json"
+    assert metrics["test/dtssd"] >= 0.0 and 0.0 <= metrics["test/tc"] <= 1.0
+    assert 0.0 <= metrics["test/iou"] <= 1.0
+    assert "test/dtssd=" in proc.stdout
+    # the run ships its post-processing (postprocess=default) next to the ONNX and inside it
+    from seg.postprocess import load_postprocess
+
+    shipped = json.loads((run_dir / "student.postprocess.json").read_text())["postprocess"]
+    assert shipped == load_postprocess("default").settings()
+    assert json.loads(read_metadata(run_dir / "student.onnx")["postprocess"]) == shipped
 
 
 @pytest.mark.slow

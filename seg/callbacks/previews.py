@@ -46,7 +46,12 @@ class PreviewContactSheet(L.Callback):
         )
         n = min(self.num_images, len(dataset))
         indices = np.linspace(0, len(dataset) - 1, n).round().astype(int)
-        return [dataset[int(i)] for i in indices]
+        samples = [dataset[int(i)] for i in indices]
+        # a clip (T x 3 x H x W): its middle frame
+        return [
+            {k: s[k][len(s[k]) // 2] for k in ("image", "mask")} if s["image"].dim() == 4 else s
+            for s in samples
+        ]
 
     @torch.no_grad()
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

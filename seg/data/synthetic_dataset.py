@@ -51,16 +51,25 @@ def _generator_fingerprint() -> str:
 
 
 def _render_chunk(
-    args: tuple[dict[str, Any], str, int, int, bool],
+    args: tuple[dict[str, Any], str, int, int, Any],
 ) -> tuple[int, np.ndarray, np.ndarray, list]:
-    """Render samples ``start:stop``: frames (``N x H x W``) or pairs (``N x 2 x H x W``)."""
-    params, split, start, stop, pairs = args
+    """Render samples ``start:stop``: frames (``N x H x W``), pairs (``what == "pairs"``,
+    ``N x 2 x H x W``) or scripted clips (``what == (frames, motions)``, ``N x T x H x W``; clip
+    ``i`` has motion ``motions[i % len(motions)]``)."""
+    params, split, start, stop, what = args
     import cv2
 
     cv2.setNumThreads(1)
     gen = SyntheticPortraitGenerator(**params)
-    if pairs:
-        clips = [gen.clip(split, i, 2) for i in range(start, stop)]
+    if what is not None:
+        if what == "pairs":
+            clips = [gen.clip(split, i, 2) for i in range(start, stop)]
+        else:
+            frames, motions = what
+            clips = [
+                gen.clip(split, i, frames, motion=motions[i % len(motions)])
+                for i in range(start, stop)
+            ]
         images = np.stack([c.images for c in clips])
         masks = np.stack([c.masks for c in clips])
         return start, images, masks, [c.attributes for c in clips]
@@ -148,12 +157,26 @@ class SyntheticPortraitDataset(SegDataset):
             "length": self.length,
             "code": _generator_fingerprint(),
         }
-        if self.pairs:  # only then: single-frame keys (and their caches) stay as they were
-            fields["pairs"] = True
+        fields.update(self._key_fields())  # none for frames: their keys stay as they were
         key = json.dumps(fields, sort_keys=True)
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-        kind = "pairs-" if self.pairs else ""
+        kind = self._kind_prefix()
         return self.cache_dir / "synthetic" / f"{kind}{self.split}-{self.length}-{digest}"
+
+    def _key_fields(self) -> dict[str, Any]:
+        """Cache-key fields beyond the generator's parameters (frames: none)."""
+        return {"pairs": True} if self.pairs else {}
+
+    def _kind_prefix(self) -> str:
+        return "pairs-" if self.pairs else ""
+
+    def _render_what(self) -> Any:
+        """What :func:`_render_chunk` renders per sample (None: one frame)."""
+        return "pairs" if self.pairs else None
+
+    def _sample_frames(self) -> tuple[int, ...]:
+        """Frames per sample in the cache arrays: ``()`` one, ``(2,)`` a pair, ``(T,)`` a clip."""
+        return (2,) if self.pairs else ()
 
     def prepare(self) -> None:
         """Render the split into the cache if it is not there yet (no-op without a cache)."""
@@ -163,7 +186,7 @@ class SyntheticPortraitDataset(SegDataset):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
         h, w = self.params["height"], self.params["width"]
-        what = "frame pairs" if self.pairs else "frames"
+        what = {"pairs-": "frame pairs", "clips-": "clips"}.get(self._kind_prefix(), "frames")
         log.info(
             "Rendering %d synthetic %s %s (%dx%d) into %s",
             self.length,
@@ -173,18 +196,19 @@ class SyntheticPortraitDataset(SegDataset):
             w,
             path,
         )
-        frames = (self.length, 2) if self.pairs else (self.length,)
+        frames = (self.length, *self._sample_frames())
         images = np.lib.format.open_memmap(tmp / "images.npy", "w+", np.uint8, (*frames, h, w, 3))
         masks = np.lib.format.open_memmap(tmp / "masks.npy", "w+", np.uint8, (*frames, h, w))
         attributes: list[dict[str, str]] = [{}] * self.length
         chunk = max(1, min(64, self.length // (4 * self.workers) or 1))
         jobs = [
-            (self.params, self.split, s, min(s + chunk, self.length), self.pairs)
+            (self.params, self.split, s, min(s + chunk, self.length), self._render_what())
             for s in range(0, self.length, chunk)
         ]
         # A pool only from a non-daemonic process (DataLoader workers cannot have children), and
         # spawned, not forked: forking a process that runs torch and progress-bar threads deadlocks.
-        parallel = self.workers > 1 and self.length >= PARALLEL_MIN_FRAMES
+        rendered = self.length * int(np.prod(self._sample_frames(), dtype=int))
+        parallel = self.workers > 1 and rendered >= PARALLEL_MIN_FRAMES
         if parallel and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(min(self.workers, len(jobs)), mp_context=context) as pool:
@@ -196,9 +220,7 @@ class SyntheticPortraitDataset(SegDataset):
         masks.flush()
         del images, masks
         (tmp / "attributes.json").write_text(json.dumps(attributes))
-        done = {**self.params, "split": self.split, "length": self.length}
-        if self.pairs:
-            done["pairs"] = True
+        done = {**self.params, "split": self.split, "length": self.length, **self._key_fields()}
         (tmp / "done").write_text(json.dumps(done))
         try:
             tmp.rename(path)

@@ -167,6 +167,38 @@ def _overall_section(overall: dict[str, Any], threshold: Any) -> list[str]:
     ]
 
 
+def _stability_section(temporal: dict[str, Any] | None, postprocess: Any) -> list[str]:
+    lines = ["## Stability on video", ""]
+    if not temporal:
+        return lines + [
+            "Not measured: evaluated on single frames. Evaluate on clips (`data=clips`) for dtSSD "
+            "and temporal consistency."
+        ]
+    if postprocess:
+        from seg.postprocess import describe_settings
+
+        pp = f"post-processed ({describe_settings(postprocess)})"
+    else:
+        pp = "raw probabilities"
+    lines += [
+        f"{temporal['clips']} clips, {temporal['frames']} frames, {pp}. dtSSD (x100, lower is "
+        "steadier; 0 = changes exactly as the ground truth), TC (IoU of each mask with the "
+        "previous one warped by optical flow; 1 = moves with the image), flicker (mean |p_t - "
+        "p_t-1|), flip rate (share of mask pixels that flip per frame). Synthetic clips, not "
+        "measured on real video.",
+        "",
+        "| Motion | Clips | IoU | dtSSD | TC | Flicker | Flip rate |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = [("all", temporal), *temporal.get("by_motion", {}).items()]
+    for name, t in rows:
+        lines.append(
+            f"| {name} | {t['clips']} | {_num(t['iou'])} | {t['dtssd']:.3f} | {_num(t['tc'])} | "
+            f"{t['flicker']:.5f} | {t['flip_rate']:.5f} |"
+        )
+    return lines
+
+
 def _latency_section(latency: dict[str, Any] | None) -> list[str]:
     lines = ["## Latency", ""]
     if latency is None:
@@ -253,6 +285,7 @@ def render_card(summary: dict[str, Any]) -> str:
     lines += ["", "## Intended use", "", INTENDED_USE, "", "## Limitations", "", LIMITATIONS, ""]
     lines += _data_section(summary.get("data") or {}, overall["n"])
     lines += [""] + _overall_section(overall, model.get("threshold"))
+    lines += [""] + _stability_section(summary.get("temporal"), summary.get("postprocess"))
     lines += [""] + _latency_section(summary.get("latency"))
     lines += [""] + _attribute_section(summary.get("breakdown") or {})
     lines += ["", "## Worst cases", ""]

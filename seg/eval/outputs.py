@@ -41,6 +41,24 @@ def write_per_image_csv(scores: Sequence[ImageScore], path: str | Path) -> Path:
     return path
 
 
+def write_per_clip_csv(clips: Sequence[Any], path: str | Path) -> Path:
+    """One row per clip (:class:`seg.eval.clip_scoring.ClipScore`): index, id, frames, iou,
+    boundary_f, dtssd, tc, flicker, flip_rate, then every attribute column."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(k for c in clips for k in c.attributes))
+    keys = ("iou", "boundary_f", "dtssd", "tc", "flicker", "flip_rate")
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["index", "id", "frames", *keys, *columns])
+        for c in clips:
+            numbers = [f"{getattr(c, k):.6f}" for k in keys]
+            writer.writerow(
+                [c.index, c.id, c.frames, *numbers, *(c.attributes.get(k, "") for k in columns)]
+            )
+    return path
+
+
 def model_info(predictor: Predictor) -> dict[str, Any]:
     """What the summary and the model card say about the model."""
     meta = predictor.metadata

@@ -91,6 +91,7 @@ def score_dataset(
     band_px: int = 3,
     keep_probs: bool = False,
     max_images: int | None = None,
+    postprocess: Any = None,
 ) -> tuple[list[ImageScore], np.ndarray | None]:
     """Run ``predictor`` over ``dataset`` in chunks and score every image.
 
@@ -103,6 +104,8 @@ def score_dataset(
         band_px: Boundary F tolerance band in pixels.
         keep_probs: Also return every probability map (``N x H x W`` float32).
         max_images: Score only the first ``max_images`` samples.
+        postprocess: A :class:`seg.postprocess.PostProcessor` applied to every probability map
+            (reset before each frame), or None: the raw probabilities.
 
     Returns:
         ``(scores in index order, probabilities or None)``.
@@ -126,36 +129,63 @@ def score_dataset(
         targets = np.stack(
             [_numpy(s["mask"]).astype(np.float32).reshape(-1, *images.shape[-2:]) for s in samples]
         )[:, :1]
-        probs = predictor(to_frames(images))[:, None]
+        frames = to_frames(images)
+        probs = predictor(frames)
+        if postprocess is not None:  # single frames: no temporal state carries over
+            probs = np.stack(
+                [
+                    postprocess.reset() or postprocess(p, f)
+                    for p, f in zip(probs, frames, strict=True)
+                ]
+            )
+        probs = probs[:, None]
         if keep_probs:
             if kept is None:
                 kept = np.zeros((n, *probs.shape[-2:]), dtype=np.float32)
             kept[indices.start : indices.stop] = probs[:, 0]
-        pred = probs > predictor.threshold
-        gt = targets >= 0.5
-        inter, union = per_image_counts(pred, gt)
-        bf = per_image_boundary_f(
-            torch.from_numpy(probs), torch.from_numpy(targets), band_px, predictor.threshold
-        ).numpy()
-        mae = np.abs(probs - targets).reshape(len(samples), -1).mean(1)
-        fg_true = gt.reshape(len(samples), -1).mean(1)
-        fg_pred = pred.reshape(len(samples), -1).mean(1)
-        for j, i in enumerate(indices):
-            scores.append(
-                ImageScore(
-                    index=i,
-                    id=ids[i],
-                    iou=iou_from_counts(inter[j], union[j]),
-                    boundary_f=float(bf[j]),
-                    mae=float(mae[j]),
-                    fg_true=float(fg_true[j]),
-                    fg_pred=float(fg_pred[j]),
-                    attributes=attrs[i],
-                    intersection=int(inter[j]),
-                    union=int(union[j]),
-                )
-            )
+        scores += score_frames(
+            probs, targets, predictor.threshold, band_px, list(indices), ids, attrs
+        )
     return scores, kept
+
+
+def score_frames(
+    probs: np.ndarray,
+    targets: np.ndarray,
+    threshold: float,
+    band_px: int,
+    indices: Sequence[int],
+    ids: Sequence[str],
+    attrs: Sequence[dict[str, str]],
+) -> list[ImageScore]:
+    """Scores of ``N x 1 x H x W`` probabilities against targets of the same shape: the ``j``-th
+    map is sample ``indices[j]``, whose id and attributes are ``ids[indices[j]]`` and
+    ``attrs[indices[j]]``."""
+    pred = probs > threshold
+    gt = targets >= 0.5
+    inter, union = per_image_counts(pred, gt)
+    bf = per_image_boundary_f(
+        torch.from_numpy(probs), torch.from_numpy(targets), band_px, threshold
+    ).numpy()
+    n = len(probs)
+    mae = np.abs(probs - targets).reshape(n, -1).mean(1)
+    fg_true = gt.reshape(n, -1).mean(1)
+    fg_pred = pred.reshape(n, -1).mean(1)
+    return [
+        ImageScore(
+            index=i,
+            id=ids[i],
+            iou=iou_from_counts(inter[j], union[j]),
+            boundary_f=float(bf[j]),
+            mae=float(mae[j]),
+            fg_true=float(fg_true[j]),
+            fg_pred=float(fg_pred[j]),
+            attributes=attrs[i],
+            intersection=int(inter[j]),
+            union=int(union[j]),
+        )
+        for j, i in enumerate(indices)
+    ]
 
 
 def summarize(scores: Sequence[ImageScore]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from seg.export.exporter import (
     export_student,
     frame_chunks,
     frames_from,
+    ship_postprocess,
 )
 from seg.export.onnx import (
     DeployableNet,
@@ -29,6 +30,7 @@ __all__ = [
     "frames_from",
     "quantize_int8",
     "read_metadata",
+    "ship_postprocess",
     "update_metadata",
     "verify_export",
 ]

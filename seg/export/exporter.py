@@ -83,32 +83,53 @@ class ExportSettings:
 Chunks = Iterable[tuple[np.ndarray, np.ndarray]]
 
 
+def _frames_of(sample: Mapping[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A sample's images (``3 x H x W`` float) and masks (``H x W``): one, or a clip's ``T``."""
+    image = np.asarray(sample["image"], dtype=np.float32)
+    mask = np.asarray(sample["mask"], dtype=np.float32)
+    if image.ndim == 4:  # a clip, T x 3 x H x W (e.g. data=clips)
+        return list(image), [m.reshape(image.shape[-2:]) for m in mask]
+    return [image], [mask.reshape(image.shape[-2:])]
+
+
 def frames_from(
     dataset: Dataset, count: int | None, start: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Samples ``start ..`` (``count`` of them; None: to the end) of a seg dataset as
-    ``(frames, masks)``: ``N x H x W x 3`` RGB ``uint8`` and ``N x H x W`` float32 targets.
+    """Frames of samples ``start ..`` (``count`` frames; None: to the end) of a seg dataset as
+    ``(frames, masks)``: ``N x H x W x 3`` RGB ``uint8`` and ``N x H x W`` float32 targets. A clip
+    sample (``T x 3 x H x W``, e.g. ``data=clips``) gives its frames in order.
 
     Raises:
         DataError: When the dataset has no samples there.
     """
-    stop = len(dataset) if count is None else min(start + count, len(dataset))
-    if stop <= start:
+    if start >= len(dataset) or count == 0:
         raise DataError("No frames to export with: the dataset split is empty.")
-    samples = [dataset[i] for i in range(start, stop)]
-    images = np.stack([np.asarray(s["image"], dtype=np.float32) for s in samples])
-    masks = np.stack(
-        [np.asarray(s["mask"], dtype=np.float32).reshape(images.shape[-2:]) for s in samples]
-    )
-    return to_frames(images), masks
+    images: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    for i in range(start, len(dataset)):
+        more_images, more_masks = _frames_of(dataset[i])
+        images += more_images
+        masks += more_masks
+        if count is not None and len(images) >= count:
+            images, masks = images[:count], masks[:count]
+            break
+    return to_frames(np.stack(images)), np.stack(masks)
 
 
 def frame_chunks(dataset: Dataset, count: int | None = None, chunk: int = 64) -> Chunks:
-    """``(frames, masks)`` chunks of the first ``count`` (None: all) samples, so a large split is
-    scored without holding it in memory."""
+    """``(frames, masks)`` chunks of about ``chunk`` frames of the first ``count`` samples (None:
+    all; a clip is one sample of all its frames), so a large split is scored without holding it in
+    memory."""
     total = len(dataset) if count is None else min(count, len(dataset))
-    for start in range(0, total, chunk):
-        yield frames_from(dataset, min(chunk, total - start), start)
+    images: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    for i in range(total):
+        more_images, more_masks = _frames_of(dataset[i])
+        images += more_images
+        masks += more_masks
+        if len(images) >= chunk or i == total - 1:
+            yield to_frames(np.stack(images)), np.stack(masks)
+            images, masks = [], []
 
 
 def export_student(
@@ -221,6 +242,41 @@ def export_run(
     )
     log.info("ONNX: %s", report["onnx"])
     return report
+
+
+def ship_postprocess(onnx_path: Path, postprocess: Mapping[str, Any]) -> Path:
+    """Write the run's post-processing settings next to its graph, ``<stem>.postprocess.json``
+    (``student.postprocess.json``: what ``scripts/video.py`` and the browser demo pick up), and
+    into the graph's (and its INT8 copy's) metadata as ``postprocess``.
+
+    Args:
+        onnx_path: The exported ``.onnx``.
+        postprocess: The ``postprocess`` config of the run (a preset's keys, ``_target_`` ignored).
+
+    Returns:
+        The sidecar's path.
+
+    Raises:
+        ConfigError: For settings :class:`seg.postprocess.PostProcessor` rejects.
+    """
+    from omegaconf import OmegaConf
+
+    from seg.postprocess import PostProcessor
+
+    raw = (
+        OmegaConf.to_container(postprocess, resolve=True)
+        if OmegaConf.is_config(postprocess)
+        else dict(postprocess)
+    )
+    settings = PostProcessor(**{k: v for k, v in raw.items() if not k.startswith("_")}).settings()
+    sidecar = onnx_path.with_name(f"{onnx_path.stem}.postprocess.json")
+    tmp = sidecar.with_name(f".{sidecar.name}.tmp")
+    tmp.write_text(json.dumps({"postprocess": settings}, indent=2) + "\n")
+    tmp.replace(sidecar)
+    for graph in (onnx_path, onnx_path.with_name(f"{onnx_path.stem}.int8.onnx")):
+        if graph.is_file():
+            update_metadata(graph, {"postprocess": settings})
+    return sidecar
 
 
 def _latency_ms(predictor: Predictor, iters: int = 30) -> float:

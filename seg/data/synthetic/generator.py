@@ -13,11 +13,12 @@ import math
 import numbers
 import threading
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
+from seg.data.synthetic.accessories import sample_hand
 from seg.data.synthetic.attributes import scene_attributes, with_border_cut
 from seg.data.synthetic.background import render_background
 from seg.data.synthetic.canvas import Painter, Workspace
@@ -29,7 +30,14 @@ from seg.data.synthetic.lighting import (
     sensor_noise,
     vignette_radius2,
 )
-from seg.data.synthetic.motion import Pose, camera_view, sample_motion
+from seg.data.synthetic.motion import (
+    CLIP_MOTIONS,
+    Pose,
+    camera_view,
+    light_gains,
+    sample_motion,
+    scripted_motion,
+)
 from seg.data.synthetic.person import draw_person, sample_person
 from seg.data.synthetic.specs import PersonSpec
 
@@ -37,7 +45,9 @@ SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 _KIND_FRAME = 0
 _KIND_CLIP = 1
+_KIND_SCRIPTED = 16  # + the index of the kind in CLIP_MOTIONS
 _MIN_FG = 0.05
+_MIN_FG_LEAN_OUT = 0.015
 _MAX_FG = 0.80
 _MAX_ATTEMPTS = 30
 _MAX_ASPECT = 4  # wider strips cannot hold a person covering 5% of the frame
@@ -194,22 +204,32 @@ class SyntheticPortraitGenerator:
                 return PortraitSample(image, mask, alpha, with_border_cut(scene.attributes, mask))
         raise RuntimeError(f"could not place a person in frame {split}/{index}")
 
-    def clip(self, split: str, index: int, length: int = 8) -> PortraitClip:
+    def clip(
+        self, split: str, index: int, length: int = 8, motion: str | None = None
+    ) -> PortraitClip:
         """Renders a short clip of one person and background with smooth motion.
 
-        The person sways, nods, drifts, blinks, talks and moves raised hands; the camera pans,
-        zooms and shakes slightly. Everything is a smooth function of time.
+        Without ``motion``, the person sways, nods, drifts, blinks, talks and moves raised hands;
+        the camera pans, zooms and shakes slightly; everything is a smooth function of time (the
+        training pairs). With ``motion`` (one of :data:`~seg.data.synthetic.motion.CLIP_MOTIONS`)
+        the clip follows that script instead: sitting still, slow or fast head turns, hands waved
+        next to the face, camera shake, a light change, strong sensor noise, or leaning out of the
+        frame and back; its attributes then hold ``motion``. Sensor noise is new every frame.
 
         Args:
             split: Split name.
             index: Non-negative clip index within the split.
             length: Number of frames (>= 1).
+            motion: A scripted motion kind, or None for the free motion above. ``(split, index,
+                motion)`` seeds the clip, so each kind has its own stream of scenes.
 
         Returns:
             The clip with per-frame images, masks and alphas, and the clip's attributes.
         """
         if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
             raise ValueError(f"length must be an integer >= 1, got {length!r}")
+        if motion is not None:
+            return self._scripted_clip(split, index, int(length), motion)
         rng = self._rng(split, index, _KIND_CLIP)
         for _ in range(_MAX_ATTEMPTS):
             scene = self._sample_scene(rng, margin=_CLIP_MARGIN)
@@ -227,6 +247,49 @@ class SyntheticPortraitGenerator:
                 attributes = with_border_cut(scene.attributes, masks[0])
                 return PortraitClip(np.stack(images), masks, alpha_stack, attributes)
         raise RuntimeError(f"could not place a person in clip {split}/{index}")
+
+    def _scripted_clip(self, split: str, index: int, length: int, kind: str) -> PortraitClip:
+        """A clip following the scripted motion ``kind`` (see :meth:`clip`)."""
+        if kind not in CLIP_MOTIONS:
+            raise ValueError(
+                f"unknown clip motion {kind!r}; expected one of {', '.join(CLIP_MOTIONS)}"
+            )
+        rng = self._rng(split, index, _KIND_SCRIPTED + CLIP_MOTIONS.index(kind))
+        # leaning out of the frame may leave little of the person in view, never nothing
+        min_fg = _MIN_FG_LEAN_OUT if kind == "lean_out" else _MIN_FG
+        for _ in range(_MAX_ATTEMPTS):
+            scene = _script_scene(self._sample_scene(rng, margin=_CLIP_MARGIN), kind, rng)
+            motion = scripted_motion(rng, kind, length, self._nearer_edge(scene.person))
+            gains = light_gains(rng, kind, length)
+            light = scene.light
+            images, alphas = [], []
+            for t in range(length):
+                pose, zoom, shift = motion(t)
+                frame_scene = scene
+                if gains[t] != 1.0:
+                    lit = replace(
+                        light,
+                        fg_level=light.fg_level * gains[t],
+                        bg_level=light.bg_level * gains[t],
+                    )
+                    frame_scene = replace(scene, light=lit)
+                image, alpha = self._render(frame_scene, pose, rng, zoom=zoom, shift=shift)
+                images.append(image)
+                alphas.append(alpha)
+            alpha_stack = np.stack(alphas)
+            masks = (alpha_stack >= 0.5).astype(np.uint8)
+            fractions = masks.reshape(length, -1).mean(axis=1)
+            if fractions.min() >= min_fg and fractions.max() <= _MAX_FG:
+                attributes = {**with_border_cut(scene.attributes, masks[0]), "motion": kind}
+                return PortraitClip(np.stack(images), masks, alpha_stack, attributes)
+        raise RuntimeError(f"could not place a person in {kind} clip {split}/{index}")
+
+    def _nearer_edge(self, person: PersonSpec) -> tuple[float, float]:
+        """``(side, distance in head units)`` of the side frame edge nearer the person's head."""
+        side = -1.0 if person.x < 0.5 else 1.0
+        gap = person.x if side < 0 else 1.0 - person.x  # fraction of the width
+        unit = person.size * min(self.height, 1.3 * self.width) / self.width  # head unit / width
+        return side, gap / max(unit, 1e-6)
 
     # ---------------------------------------------------------------- sampling
 
@@ -323,3 +386,28 @@ class SyntheticPortraitGenerator:
             workspace=ws,
         )
         return image, alpha
+
+
+def _script_scene(scene: _Scene, kind: str, rng: np.random.Generator) -> _Scene:
+    """The scene of a scripted clip: ``wave`` raises one or two waving hands next to the face,
+    ``noise`` turns the sensor noise up (8-14 levels); other kinds keep the scene."""
+    if kind == "wave":
+        person = scene.person
+        sides = [-1, 1] if rng.random() < 0.3 else [int(rng.choice([-1, 1]))]
+        hands = []
+        for side in sides:
+            hand = sample_hand(rng, side, person.shoulder_w, may_hold=False)
+            hands.append(
+                replace(
+                    hand,
+                    pos=(side * rng.uniform(1.0, 1.7), rng.uniform(-0.6, 0.9)),
+                    wave_amp=rng.uniform(0.35, 0.6),
+                    wave_freq=rng.uniform(0.12, 0.3),
+                )
+            )
+        attributes = {**scene.attributes, "hands": ("none", "one", "two")[len(hands)]}
+        attributes["held_object"] = "none"
+        return replace(scene, person=replace(person, hands=hands), attributes=attributes)
+    if kind == "noise":
+        return replace(scene, light=replace(scene.light, noise=float(rng.uniform(8.0, 14.0))))
+    return scene

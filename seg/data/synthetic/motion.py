@@ -123,3 +123,103 @@ def camera_view(
     view = cv2.warpAffine(canvas, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     np.copyto(out, view)
     return out
+
+
+# Scripted clip motions: what makes real segmenters flicker, one kind per evaluation clip.
+CLIP_MOTIONS = (
+    "still",  # sitting still: the hardest case for flicker (nothing moves, the mask must not)
+    "turn_slow",  # slow head turns
+    "turn_fast",  # fast head turns with a quick sway
+    "wave",  # one or two hands raised and waved next to the face
+    "shake",  # a hand-held camera: fast small jitter of the whole view
+    "lighting",  # the light changes (switched, or clouds passing)
+    "noise",  # strong sensor noise, new every frame
+    "lean_out",  # the person leans out of the frame and back
+)
+
+
+def scripted_motion(
+    rng: np.random.Generator, kind: str, length: int, edge: tuple[float, float] = (1.0, 2.0)
+) -> Callable[[int], tuple[Pose, float, tuple[float, float]]]:
+    """Samples the person and camera motion of one scripted clip kind (:data:`CLIP_MOTIONS`).
+
+    Every kind but ``still`` adds a mild background motion (sway, nod, talking); the kind sets
+    the rest: the head-turn speed, the camera jitter, the lean out of the frame. Lighting and
+    noise changes are applied by the generator to the light, waving hands to the person.
+
+    Args:
+        rng: Random generator.
+        kind: One of :data:`CLIP_MOTIONS`.
+        length: Number of frames of the clip (the lean out and back spans the whole clip).
+        edge: ``(side, distance)`` of the nearer side frame edge from the head centre (side -1:
+            left, +1: right; distance in head units): ``lean_out`` moves the head 0.8-1.3 times
+            that far towards it and back.
+
+    Returns:
+        ``motion(t) -> (pose, zoom, shift)`` as :func:`sample_motion`.
+
+    Raises:
+        ValueError: For an unknown ``kind``.
+    """
+    if kind not in CLIP_MOTIONS:
+        raise ValueError(f"unknown clip motion {kind!r}; expected one of {', '.join(CLIP_MOTIONS)}")
+    still = kind == "still"
+    fast = rng.uniform(0.04, 0.10, size=4)
+    ph = rng.uniform(0, 2 * math.pi, size=6)
+    sway = rng.uniform(0.0, 0.006) if still else rng.uniform(0.02, 0.08)
+    nod = rng.uniform(0.0, 0.004) if still else rng.uniform(0.0, 0.05)
+    yaw_amp, yaw_freq = (0.0, 0.0) if still else (rng.uniform(0.02, 0.06), fast[2])
+    if kind == "turn_slow":
+        yaw_amp, yaw_freq = rng.uniform(0.25, 0.4), rng.uniform(0.01, 0.03)
+    elif kind == "turn_fast":
+        yaw_amp, yaw_freq = rng.uniform(0.25, 0.4), rng.uniform(0.08, 0.15)
+        sway = rng.uniform(0.1, 0.25)
+    jitter = np.zeros((length, 2))
+    if kind == "shake":  # smoothed white noise: jumps of ~1-2 % of the frame between frames
+        amp = rng.uniform(0.008, 0.02)
+        raw = rng.standard_normal((length + 2, 2))
+        jitter = amp * (raw[:-2] + raw[1:-1] + raw[2:]) / math.sqrt(3)
+    side = float(edge[0])
+    reach = edge[1] * rng.uniform(0.8, 1.3) if kind == "lean_out" else 0.0  # at the clip's middle
+    talk = not still and rng.random() < 0.5
+    blink_period, blink_phase = int(rng.integers(25, 60)), int(rng.integers(0, 60))
+
+    def at(t: int) -> tuple[Pose, float, tuple[float, float]]:
+        def wave(i: int) -> float:
+            return math.sin(2 * math.pi * fast[i] * t + ph[i])
+
+        yaw = yaw_amp * math.sin(2 * math.pi * yaw_freq * t + ph[4])
+        bump = math.sin(math.pi * t / max(length - 1, 1)) ** 2 if reach else 0.0
+        pose = Pose(
+            dx=sway * wave(0) + 0.3 * yaw + side * reach * bump,
+            dy=nod * wave(1) + 0.15 * reach * bump,
+            tilt=0.0 if still else 0.03 * wave(3),
+            lean=side * 0.12 * bump,
+            yaw=yaw,
+            hand_t=float(t),
+            mouth_open=max(0.0, math.sin(2 * math.pi * 0.13 * t + ph[5])) if talk else 0.0,
+            blink=(t + blink_phase) % blink_period == 0,
+        )
+        return pose, 1.0, (float(jitter[t % length, 0]), float(jitter[t % length, 1]))
+
+    return at
+
+
+def light_gains(rng: np.random.Generator, kind: str, length: int) -> np.ndarray:
+    """Per-frame brightness gains of the scene light for a clip of ``kind``: all 1 except for
+    ``lighting``, where the light is switched (a step to or from 45-70 % over 2-4 frames at a random
+    frame) or dims and brightens smoothly (clouds, ±15-30 %)."""
+    gains = np.ones(length)
+    if kind != "lighting":
+        return gains
+    t = np.arange(length)
+    if rng.random() < 0.5:
+        low, start, ramp = (
+            rng.uniform(0.45, 0.7),
+            rng.integers(length // 4, 3 * length // 4 + 1),
+            rng.integers(2, 5),
+        )
+        step = np.clip((t - start) / ramp, 0.0, 1.0)
+        return 1.0 + (low - 1.0) * (step if rng.random() < 0.5 else 1.0 - step)
+    depth, freq = rng.uniform(0.15, 0.3), rng.uniform(0.02, 0.06)
+    return 1.0 + depth * np.sin(2 * math.pi * freq * t + rng.uniform(0, 2 * math.pi))
