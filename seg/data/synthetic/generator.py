@@ -233,19 +233,11 @@ class SyntheticPortraitGenerator:
         rng = self._rng(split, index, _KIND_CLIP)
         for _ in range(_MAX_ATTEMPTS):
             scene = self._sample_scene(rng, margin=_CLIP_MARGIN)
-            motion = sample_motion(rng)
-            images, alphas = [], []
-            for t in range(length):
-                pose, zoom, shift = motion(t)
-                image, alpha = self._render(scene, pose, rng, zoom=zoom, shift=shift)
-                images.append(image)
-                alphas.append(alpha)
-            alpha_stack = np.stack(alphas)
-            masks = (alpha_stack >= 0.5).astype(np.uint8)
+            images, alphas, masks = self._render_clip(scene, sample_motion(rng), rng, length)
             fractions = masks.reshape(length, -1).mean(axis=1)
             if fractions.min() >= _MIN_FG and fractions.max() <= _MAX_FG:
                 attributes = with_border_cut(scene.attributes, masks[0])
-                return PortraitClip(np.stack(images), masks, alpha_stack, attributes)
+                return PortraitClip(images, masks, alphas, attributes)
         raise RuntimeError(f"could not place a person in clip {split}/{index}")
 
     def _scripted_clip(self, split: str, index: int, length: int, kind: str) -> PortraitClip:
@@ -261,28 +253,38 @@ class SyntheticPortraitGenerator:
             scene = _script_scene(self._sample_scene(rng, margin=_CLIP_MARGIN), kind, rng)
             motion = scripted_motion(rng, kind, length, self._nearer_edge(scene.person))
             gains = light_gains(rng, kind, length)
-            light = scene.light
-            images, alphas = [], []
-            for t in range(length):
-                pose, zoom, shift = motion(t)
-                frame_scene = scene
-                if gains[t] != 1.0:
-                    lit = replace(
-                        light,
-                        fg_level=light.fg_level * gains[t],
-                        bg_level=light.bg_level * gains[t],
-                    )
-                    frame_scene = replace(scene, light=lit)
-                image, alpha = self._render(frame_scene, pose, rng, zoom=zoom, shift=shift)
-                images.append(image)
-                alphas.append(alpha)
-            alpha_stack = np.stack(alphas)
-            masks = (alpha_stack >= 0.5).astype(np.uint8)
+            images, alphas, masks = self._render_clip(scene, motion, rng, length, gains)
             fractions = masks.reshape(length, -1).mean(axis=1)
             if fractions.min() >= min_fg and fractions.max() <= _MAX_FG:
                 attributes = {**with_border_cut(scene.attributes, masks[0]), "motion": kind}
-                return PortraitClip(np.stack(images), masks, alpha_stack, attributes)
+                return PortraitClip(images, masks, alphas, attributes)
         raise RuntimeError(f"could not place a person in {kind} clip {split}/{index}")
+
+    def _render_clip(
+        self,
+        scene: _Scene,
+        motion,
+        rng: np.random.Generator,
+        length: int,
+        gains: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Renders ``length`` frames of ``scene`` moving by ``motion(t)``, the light scaled by
+        ``gains[t]`` when given: ``(images, alphas, masks)`` stacked over time."""
+        images, alphas = [], []
+        for t in range(length):
+            pose, zoom, shift = motion(t)
+            frame_scene = scene
+            if gains is not None and gains[t] != 1.0:
+                light = scene.light
+                lit = replace(
+                    light, fg_level=light.fg_level * gains[t], bg_level=light.bg_level * gains[t]
+                )
+                frame_scene = replace(scene, light=lit)
+            image, alpha = self._render(frame_scene, pose, rng, zoom=zoom, shift=shift)
+            images.append(image)
+            alphas.append(alpha)
+        alpha_stack = np.stack(alphas)
+        return np.stack(images), alpha_stack, (alpha_stack >= 0.5).astype(np.uint8)
 
     def _nearer_edge(self, person: PersonSpec) -> tuple[float, float]:
         """``(side, distance in head units)`` of the side frame edge nearer the person's head."""
