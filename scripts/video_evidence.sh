@@ -13,6 +13,7 @@
 #   student          experiment=student                       (no temporal or edge term)
 #   temporal         + loss_terms=[temporal]                  (perturbation consistency)
 #   temporal_frames  + loss_terms=[temporal_frames]           (consecutive synthetic frames)
+#   temporal_w10     + loss_terms=[temporal], weight 10       (diagnostic: is weight 1 too low?)
 #   edge             + loss_terms=[edge]                      (edge branch + edge loss)
 #   full             experiment=full                          (pixel + attention KD, edge, temporal)
 # The default schedule (3 epochs over 2,000 training frames) is a third of results.md's, so that
@@ -31,6 +32,7 @@ overrides() {
     student) echo "experiment=student" ;;
     temporal) echo "experiment=student +loss_terms=[temporal]" ;;
     temporal_frames) echo "experiment=student +loss_terms=[temporal_frames]" ;;
+    temporal_w10) echo "experiment=student +loss_terms=[temporal] loss.terms.temporal.weight=10" ;;
     edge) echo "experiment=student +loss_terms=[edge]" ;;
     full) echo "experiment=full" ;;
     *) echo "video_evidence: unknown variant '$1'" >&2; exit 2 ;;
