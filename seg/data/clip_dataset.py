@@ -128,13 +128,7 @@ class SyntheticClipDataset(SyntheticPortraitDataset):
 
     def raw_clip(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The untransformed ``(images T x H x W x 3 uint8, masks T x H x W uint8)`` of a clip."""
-        self._check_index(index)
-        if self.cache_path is not None and self._images is None:
-            self._load()
-        if self._images is not None:
-            return np.array(self._images[index]), np.array(self._masks[index])
-        clip = self._clip(index)
-        return clip.images, clip.masks
+        return self._raw_frames(index, self.frames, self.motion(index))
 
     def raw(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The first frame of a clip (for tools that show one frame per sample)."""

@@ -272,15 +272,20 @@ class SyntheticPortraitDataset(SegDataset):
         """The untransformed ``(previous_image, previous_mask, image, mask)`` of one pair."""
         if not self.pairs:
             raise ValueError("raw_pair needs a dataset built with pairs=True.")
+        images, masks = self._raw_frames(index, 2)
+        return images[0], masks[0], images[1], masks[1]
+
+    def _raw_frames(
+        self, index: int, length: int, motion: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The cached (or else rendered) ``length`` frames of multi-frame sample ``index``."""
         self._check_index(index)
         if self.cache_path is not None and self._images is None:
             self._load()
         if self._images is not None:
-            images, masks = np.array(self._images[index]), np.array(self._masks[index])
-        else:
-            clip = self.generator.clip(self.split, index, 2)
-            images, masks = clip.images, clip.masks
-        return images[0], masks[0], images[1], masks[1]
+            return np.array(self._images[index]), np.array(self._masks[index])
+        clip = self.generator.clip(self.split, index, length, motion=motion)
+        return clip.images, clip.masks
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < self.length:

@@ -31,10 +31,10 @@ from seg.data.synthetic.lighting import (
     vignette_radius2,
 )
 from seg.data.synthetic.motion import (
-    CLIP_MOTIONS,
     Pose,
     camera_view,
     light_gains,
+    motion_index,
     sample_motion,
     scripted_motion,
 )
@@ -242,11 +242,7 @@ class SyntheticPortraitGenerator:
 
     def _scripted_clip(self, split: str, index: int, length: int, kind: str) -> PortraitClip:
         """A clip following the scripted motion ``kind`` (see :meth:`clip`)."""
-        if kind not in CLIP_MOTIONS:
-            raise ValueError(
-                f"unknown clip motion {kind!r}; expected one of {', '.join(CLIP_MOTIONS)}"
-            )
-        rng = self._rng(split, index, _KIND_SCRIPTED + CLIP_MOTIONS.index(kind))
+        rng = self._rng(split, index, _KIND_SCRIPTED + motion_index(kind))
         # leaning out of the frame may leave little of the person in view, never nothing
         min_fg = _MIN_FG_LEAN_OUT if kind == "lean_out" else _MIN_FG
         for _ in range(_MAX_ATTEMPTS):

@@ -138,6 +138,17 @@ CLIP_MOTIONS = (
 )
 
 
+def motion_index(kind: str) -> int:
+    """The position of ``kind`` in :data:`CLIP_MOTIONS` (it seeds that kind's clips).
+
+    Raises:
+        ValueError: For an unknown ``kind``, naming the known ones.
+    """
+    if kind not in CLIP_MOTIONS:
+        raise ValueError(f"unknown clip motion {kind!r}; expected one of {', '.join(CLIP_MOTIONS)}")
+    return CLIP_MOTIONS.index(kind)
+
+
 def scripted_motion(
     rng: np.random.Generator, kind: str, length: int, edge: tuple[float, float] = (1.0, 2.0)
 ) -> Callable[[int], tuple[Pose, float, tuple[float, float]]]:
@@ -161,8 +172,7 @@ def scripted_motion(
     Raises:
         ValueError: For an unknown ``kind``.
     """
-    if kind not in CLIP_MOTIONS:
-        raise ValueError(f"unknown clip motion {kind!r}; expected one of {', '.join(CLIP_MOTIONS)}")
+    motion_index(kind)
     still = kind == "still"
     fast = rng.uniform(0.04, 0.10, size=4)
     ph = rng.uniform(0, 2 * math.pi, size=6)
