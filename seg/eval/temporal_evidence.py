@@ -43,9 +43,8 @@ def clip_summary(run: Path, preset: str, clip_overrides: Sequence[str] = ()) -> 
         from seg.postprocess import load_postprocess
 
         post = None if preset == "none" else load_postprocess(preset)
-        graph = (
-            run / "student.onnx"
-        )  # the verified export: as the app runs it, and fast on 1 thread
+        # the verified export: as the app runs it, and fast on 1 thread
+        graph = run / "student.onnx"
         evaluate(
             graph if graph.is_file() else run,
             ["data=clips", *clip_overrides],
