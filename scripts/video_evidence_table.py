@@ -6,6 +6,8 @@ seed. Scores a run once (``<run>/eval-clips-<preset>/``) and reads it back after
 Usage:
     python scripts/video_evidence_table.py                       # logs/video_evidence, seeds 42 43 44
     python scripts/video_evidence_table.py --root logs/video_evidence --seeds 42 --output table.md
+    python scripts/video_evidence_table.py --archive docs/evidence/video   # keep the scores
+    python scripts/video_evidence_table.py --root docs/evidence/video      # rebuild from them
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 from seg import cli
-from seg.eval.temporal_evidence import evidence_table, motion_table
+from seg.eval.temporal_evidence import archive_runs, evidence_table, motion_table
 
 VARIANTS = ("student", "temporal", "temporal_frames", "edge", "full")
 
@@ -27,11 +29,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
     parser.add_argument("--presets", nargs="+", default=["none", "smooth"])
     parser.add_argument("--output", type=Path, help="also write the tables here")
+    parser.add_argument(
+        "--archive",
+        type=Path,
+        help="also copy each scored run's config, metrics.json and clip summaries here "
+        "(a few kB per run; --root ARCHIVE rebuilds the tables from them)",
+    )
     args = parser.parse_args(argv)
     text = evidence_table(args.root, args.variants, args.seeds, args.presets)
     text += "\n\ndtSSD per clip motion (no post-processing, mean over seeds):\n\n"
     text += motion_table(args.root, args.variants, args.seeds)
     print(text)
+    if args.archive is not None:
+        runs = archive_runs(args.root, args.archive, args.variants, args.seeds, args.presets)
+        print(f"\nArchived {len(runs)} runs under {args.archive}")
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text + "\n")

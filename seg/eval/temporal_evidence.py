@@ -9,11 +9,13 @@ line of :func:`evidence_table`) scores what is not scored yet and prints the tab
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from seg.config import run_config_path
 from seg.errors import MissingFileError
 from seg.eval.run_table import find_run
 
@@ -190,3 +192,39 @@ def motion_table(
         ]
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def archive_runs(
+    root: Path,
+    dest: Path,
+    variants: Sequence[str],
+    seeds: Sequence[int],
+    presets: Sequence[str] = ("none", "smooth"),
+) -> list[Path]:
+    """Copy what the tables read of each finished, scored run (its saved config, ``metrics.json``
+    and ``eval-clips-<preset>/summary.json``, a few kB) to ``dest/<variant>/<run name>/``, so the
+    evidence outlives the run dirs and :func:`evidence_table` rebuilds it from ``dest`` without
+    rescoring (``--root dest``). A run already there is replaced.
+
+    Returns:
+        The archived run dirs.
+    """
+    archived = []
+    for variant in variants:
+        for seed in seeds:
+            run = find_run(root / variant, seed)
+            if run is None:
+                continue
+            files = [run_config_path(run), run / "metrics.json"]
+            files += [run / f"eval-clips-{p}" / "summary.json" for p in presets]
+            files = [f for f in files if f.is_file()]
+            out = dest / variant / run.name
+            if out.resolve() == run.resolve():
+                continue
+            shutil.rmtree(out, ignore_errors=True)
+            for f in files:
+                target = out / f.relative_to(run)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, target)
+            archived.append(out)
+    return archived
