@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -60,3 +62,36 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown"
+
+
+def _cpu_times() -> tuple[float, float] | None:
+    """``(busy, total)`` jiffies of all CPUs from /proc/stat (steal counted as neither), or None."""
+    try:
+        with open("/proc/stat", encoding="utf-8") as f:
+            fields = [float(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    if len(fields) < 4:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
+    steal = fields[7] if len(fields) > 7 else 0.0
+    guest = sum(fields[8:10])  # already counted in user/nice
+    total = sum(fields) - steal - guest
+    return total - idle, total
+
+
+def cpu_busy_cores(seconds: float = 1.0) -> float | None:
+    """How many cores other processes keep busy, sampled over ``seconds`` while this process
+    sleeps (/proc/stat): 0 on a quiet machine, about 1 while one single-threaded job runs. None off
+    Linux. Unlike the 1-minute load average it does not carry the last minute's work (e.g. the
+    caller's own) into the sample.
+    """
+    before = _cpu_times()
+    if before is None:
+        return None
+    time.sleep(seconds)
+    after = _cpu_times()
+    if after is None or after[1] <= before[1]:
+        return None
+    share = (after[0] - before[0]) / (after[1] - before[1])
+    return round(share * (os.cpu_count() or 1), 2)

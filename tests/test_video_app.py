@@ -5,6 +5,7 @@ backgrounds, views, stats, audio, and every bad input refused with nothing writt
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -557,3 +558,29 @@ def test_bench_video_script_fast(models, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "| bright | 64x48 | 1 | default |" in done.stdout
     assert json.loads((tmp_path / "rows.json").read_text())["rows"][0]["model"] == "bright"
+
+
+def test_busy_note_counts_other_work_not_the_benchmark_itself():
+    import threading
+
+    from seg.bench.video_latency import busy_note
+    from seg.utils import cpu_busy_cores
+
+    assert busy_note(0.1, None) is None and busy_note(None, None) is None
+    cores = os.cpu_count() or 1
+    note = busy_note(0.2, 0.3 * cores + 0.1)
+    assert note is not None and "rerun on a quiet machine" in note
+    stop = threading.Event()
+
+    def spin():  # pure-Python busy loop: holds one core (the sampler itself sleeps)
+        while not stop.is_set():
+            pass
+
+    worker = threading.Thread(target=spin)
+    worker.start()
+    try:
+        busy = cpu_busy_cores(0.5)
+    finally:
+        stop.set()
+        worker.join()
+    assert busy is not None and busy >= 0.7  # the spinning thread is seen while the caller sleeps

@@ -31,6 +31,7 @@ import numpy as np
 
 from seg.bench.peers import DEFAULT_DIR, REFERENCE, find_peers, missing_reason
 from seg.errors import UserInputError
+from seg.utils import cpu_busy_cores
 
 SIZES: tuple[tuple[int, int], ...] = ((480, 640), (720, 1280))
 PRESETS = ("default", "smooth", "none")
@@ -260,6 +261,7 @@ def run_video_benchmark(options: VideoBenchOptions, echo: Echo = _print) -> Vide
 
     options.check()
     load = load_average()
+    busy_before = cpu_busy_cores()
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench_video_") as tmp:
         models = [*export_untrained(options.untrained, Path(tmp), echo), *options.models]
@@ -271,26 +273,24 @@ def run_video_benchmark(options: VideoBenchOptions, echo: Echo = _print) -> Vide
             notes.append(f"no MediaPipe rows: {reason}")
         rows = time_paths(models, options, echo)
         codec = time_codec(options, Path(tmp), echo)
-    busy = busy_note(load, load_average())
+    busy = busy_note(busy_before, cpu_busy_cores())
     if busy:
         notes.append(busy)
     return VideoBenchResult(rows, codec, notes, load, [m[0] for m in models])
 
 
-def busy_note(start: str, end: str) -> str | None:
-    """A warning when the 1-minute load average at the start or the end was above a quarter of
-    the cores (other work competed with the timing), else None."""
-    try:
-        peak = max(float(start.split()[0]), float(end.split()[0]))
-    except (ValueError, IndexError):
-        return None
+def busy_note(start: float | None, end: float | None) -> str | None:
+    """A warning when other work kept more than a quarter of the cores busy just before or just
+    after the timings (``seg.utils.cpu_busy_cores``, sampled while the benchmark sleeps), else
+    None."""
+    known = [b for b in (start, end) if b is not None]
     cores = os.cpu_count() or 1
-    if peak <= 0.25 * cores:
+    if not known or max(known) <= 0.25 * cores:
         return None
     return (
-        f"the machine was busy (1-minute load average up to {peak:.2f} on {cores} cores; "
-        f"{start.split()[0]} at the start, {end.split()[0]} at the end): other work competed "
-        "for the cores, so these numbers are pessimistic; rerun on a quiet machine."
+        f"the machine was busy (other processes kept {max(known):.2f} of {cores} cores busy; "
+        f"{start} before the timings, {end} after): other work competed for the cores, so these "
+        "numbers are pessimistic; rerun on a quiet machine."
     )
 
 
