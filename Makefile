@@ -41,8 +41,8 @@ student: $(STAMP)  ## train the student alone (no distillation)
 PYTEST = rc=0; $(BIN)/python -m pytest -q $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
-test: $(STAMP)  ## fast tests (a few minutes on 2 cores)
-	@$(call PYTEST,)
+test: $(STAMP)  ## fast tests (a few minutes on 2 cores; lists the 15 slowest)
+	@$(call PYTEST,--durations=15)
 
 test-all: $(STAMP)  ## every test, the slow ones too
 	@$(call PYTEST,-m "slow or not slow")
@@ -72,7 +72,7 @@ bench-video: $(STAMP)  ## end-to-end latency of the video path vs MediaPipe at 6
 
 video-evidence: $(STAMP)  ## temporal/edge evidence: 5 variants x 3 seeds, scored on clips with and without smoothing (~2 h on CPU)
 	PY=$(BIN)/python bash scripts/video_evidence.sh
-	$(BIN)/python scripts/video_evidence_table.py
+	$(BIN)/python scripts/video_evidence_table.py --archive docs/evidence/video
 
 badcase-evidence: $(STAMP)  ## closed loop: mine each student's badcases, retrain with them, compare (~30 min)
 	PY=$(BIN)/python bash scripts/badcase_evidence.sh
