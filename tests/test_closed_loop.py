@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from data_fixtures import truncate, write_folder
 from helpers import ROOT, run_train
 
@@ -26,6 +28,9 @@ def _script(name: str, *args: str) -> subprocess.CompletedProcess:
     return proc
 
 
+# ~80 s of the 11-minute fast suite on 2 cores: `make test-all` runs it; the fast suite keeps each
+# step's own tests (test_real_data's counted skips and oversampling, test_evaluate, test_mining).
+@pytest.mark.slow
 def test_train_evaluate_mine_retrain_on_a_folder_dataset(tmp_path):
     root = tmp_path / "portraits"
     n = 30
