@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
         "--archive",
         type=Path,
         help="also copy each scored run's config, metrics.json and clip summaries here "
-        "(a few kB per run; --root ARCHIVE rebuilds the tables from them)",
+        "(about 100 kB per run; --root ARCHIVE rebuilds the tables from them)",
     )
     args = parser.parse_args(argv)
     text = evidence_table(args.root, args.variants, args.seeds, args.presets)

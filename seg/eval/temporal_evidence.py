@@ -202,7 +202,7 @@ def archive_runs(
     presets: Sequence[str] = ("none", "smooth"),
 ) -> list[Path]:
     """Copy what the tables read of each finished, scored run (its saved config, ``metrics.json``
-    and ``eval-clips-<preset>/summary.json``, a few kB) to ``dest/<variant>/<run name>/``, so the
+    and ``eval-clips-<preset>/summary.json``, about 100 kB) to ``dest/<variant>/<run name>/``, so the
     evidence outlives the run dirs and :func:`evidence_table` rebuilds it from ``dest`` without
     rescoring (``--root dest``). A run already there is replaced.
 
@@ -215,12 +215,12 @@ def archive_runs(
             run = find_run(root / variant, seed)
             if run is None:
                 continue
+            out = dest / variant / run.name
+            if out.resolve() == run.resolve():  # archiving the archive onto itself
+                continue
             files = [run_config_path(run), run / "metrics.json"]
             files += [run / f"eval-clips-{p}" / "summary.json" for p in presets]
             files = [f for f in files if f.is_file()]
-            out = dest / variant / run.name
-            if out.resolve() == run.resolve():
-                continue
             shutil.rmtree(out, ignore_errors=True)
             for f in files:
                 target = out / f.relative_to(run)
