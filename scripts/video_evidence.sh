@@ -14,6 +14,10 @@
 #   temporal         + loss_terms=[temporal]                  (perturbation consistency)
 #   temporal_frames  + loss_terms=[temporal_frames]           (consecutive synthetic frames)
 #   temporal_w10     + loss_terms=[temporal], weight 10       (diagnostic: is weight 1 too low?)
+#   temporal_strong  + loss_terms=[temporal], a perturbation twice as strong (diagnostic: is the
+#                    perturbation too weak for moving clips?)
+#   temporal_frames_w2  + loss_terms=[temporal_frames], weight 2 (diagnostic: is 0.5 too low?)
+#   temporal_frames_w5  + loss_terms=[temporal_frames], weight 5 (diagnostic: and higher still?)
 #   edge             + loss_terms=[edge]                      (edge branch + edge loss)
 #   full             experiment=full                          (pixel + attention KD, edge, temporal)
 # The default schedule (3 epochs over 2,000 training frames) is a third of results.md's, so that
@@ -27,12 +31,19 @@ EPOCHS=${EPOCHS:-3}
 TRAIN_LENGTH=${TRAIN_LENGTH:-2000}
 EXTRA=${EXTRA:-}
 ROOT=${ROOT:-$PWD/logs/video_evidence}  # where the runs go (absolute)
+# temporal_strong: every range of configs/loss_terms/temporal.yaml doubled (blur sigma 1 -> 2)
+P=loss.perturbation
+STRONG="$P.max_translate=0.06 $P.max_rotate_deg=6 $P.max_scale=0.1 $P.brightness=0.2 $P.contrast=0.2"
+STRONG+=" $P.saturation=0.2 $P.noise_std=0.04 $P.blur_prob=0.6 $P.blur_sigma=2.0"
 overrides() {
   case "$1" in
     student) echo "experiment=student" ;;
     temporal) echo "experiment=student +loss_terms=[temporal]" ;;
     temporal_frames) echo "experiment=student +loss_terms=[temporal_frames]" ;;
     temporal_w10) echo "experiment=student +loss_terms=[temporal] loss.terms.temporal.weight=10" ;;
+    temporal_strong) echo "experiment=student +loss_terms=[temporal] $STRONG" ;;
+    temporal_frames_w2) echo "experiment=student +loss_terms=[temporal_frames] loss.terms.temporal_frames.weight=2" ;;
+    temporal_frames_w5) echo "experiment=student +loss_terms=[temporal_frames] loss.terms.temporal_frames.weight=5" ;;
     edge) echo "experiment=student +loss_terms=[edge]" ;;
     full) echo "experiment=full" ;;
     *) echo "video_evidence: unknown variant '$1'" >&2; exit 2 ;;

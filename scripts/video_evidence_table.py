@@ -37,8 +37,9 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     text = evidence_table(args.root, args.variants, args.seeds, args.presets)
-    text += "\n\ndtSSD per clip motion (no post-processing, mean over seeds):\n\n"
-    text += motion_table(args.root, args.variants, args.seeds)
+    for preset in args.presets:
+        text += f"\n\ndtSSD per clip motion, post-processing `{preset}` (mean over seeds):\n\n"
+        text += motion_table(args.root, args.variants, args.seeds, preset)
     print(text)
     if args.archive is not None:
         runs = archive_runs(args.root, args.archive, args.variants, args.seeds, args.presets)

@@ -90,8 +90,10 @@ def test_missing_seed_is_left_out_and_no_run_is_an_error(runs, tmp_path):
 
 def test_motion_table_means_over_seeds(runs):
     table = motion_table(runs, ["student", "temporal"], [42, 43])
-    assert table.splitlines()[0] == "| run | still | fast_turn |"
-    assert "| temporal | 0.600 | 7.000 |" in table
+    assert table.splitlines()[0] == "| run | seeds | still | fast_turn |"
+    assert "| temporal | 42, 43 | 0.600 | 7.000 |" in table
+    one_seed = motion_table(runs, ["temporal"], [42, 44])  # 44 was never run
+    assert one_seed.splitlines()[2].startswith("| temporal | 42 | ")
 
 
 def test_archive_keeps_only_the_scores_and_rebuilds_the_same_table(runs, tmp_path):

@@ -171,8 +171,11 @@ def evidence_table(
 def motion_table(
     root: Path, variants: Sequence[str], seeds: Sequence[int], preset: str = "none"
 ) -> str:
-    """dtSSD per clip motion (mean over seeds) of every variant: where the flicker is."""
+    """dtSSD per clip motion (mean over the seeds each variant has) of every variant: where the
+    flicker is. A ``seeds`` column names the seeds behind each row, so a diagnostic run with one
+    seed is not read as a mean over three."""
     rows: dict[str, dict[str, list[float]]] = {}
+    found: dict[str, list[int]] = {}
     motions: list[str] = []
     for variant in variants:
         for seed in seeds:
@@ -180,17 +183,19 @@ def motion_table(
             summary_file = None if run is None else run / f"eval-clips-{preset}" / "summary.json"
             if summary_file is None or not summary_file.is_file():
                 continue
+            found.setdefault(variant, []).append(seed)
             by_motion = json.loads(summary_file.read_text())["temporal"]["by_motion"]
             for motion, stats in by_motion.items():
                 if motion not in motions:
                     motions.append(motion)
                 rows.setdefault(variant, {}).setdefault(motion, []).append(stats["dtssd"])
-    lines = ["| run | " + " | ".join(motions) + " |", "|" + "---|" * (len(motions) + 1)]
+    lines = ["| run | seeds | " + " | ".join(motions) + " |", "|" + "---|" * (len(motions) + 2)]
     for variant, per_motion in rows.items():
         cells = [
             f"{statistics.fmean(per_motion[m]):.3f}" if m in per_motion else "–" for m in motions
         ]
-        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+        named = ", ".join(str(s) for s in found[variant])
+        lines.append(f"| {variant} | {named} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
