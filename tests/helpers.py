@@ -29,11 +29,15 @@ TINY_STUDENT = {
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 
 
-def run_train(*overrides: str, run_dir: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run ``python train.py <overrides>`` with its output in ``run_dir``; never reads stdin."""
+def run_train(
+    *overrides: str, run_dir: Path, timeout: int = 300, multirun: bool = False
+) -> subprocess.CompletedProcess:
+    """Run ``python train.py [-m] <overrides>`` with its output in ``run_dir`` (a single run's);
+    never reads stdin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     env.update(PYTHONUNBUFFERED="1", WANDB_SILENT="true")
-    cmd = [sys.executable, str(ROOT / "train.py"), f"hydra.run.dir={run_dir}", *overrides]
+    cmd = [sys.executable, str(ROOT / "train.py"), *(["-m"] if multirun else [])]
+    cmd += [f"hydra.run.dir={run_dir}", *overrides]
     return subprocess.run(
         cmd,
         cwd=ROOT,
