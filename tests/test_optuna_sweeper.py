@@ -59,20 +59,30 @@ def test_sweep_grammar_maps_to_optuna(text, expected):
         assert got == expected
 
 
-def run(tmp_path, *args, check=True):
+def command(tmp_path, *args):
+    """``python app.py -m`` over ``x`` and ``opt`` with seg's sweeper, sweep dir in ``tmp_path``."""
     app = tmp_path / "app.py"
     app.write_text(APP)
     cmd = [sys.executable, str(app), "-m", "hydra/sweeper=seg_optuna", "+x=interval(0, 4)"]
-    cmd += ["+opt=choice(a, b)", f"hydra.sweep.dir={tmp_path / 'sweep'}", *args]
-    out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    return cmd + ["+opt=choice(a, b)", f"hydra.sweep.dir={tmp_path / 'sweep'}", *args]
+
+
+def run(tmp_path, *args, check=True):
+    out = subprocess.run(
+        command(tmp_path, *args), cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     if check:
         assert out.returncode == 0, out.stderr[-2000:]
     return out
 
 
-def study_trials(tmp_path, name="sweep"):
+def load_study(tmp_path, name="sweep"):
     storage = open_storage(None, str(tmp_path / "sweep"))
-    return optuna.load_study(study_name=name, storage=storage).get_trials()
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def study_trials(tmp_path):
+    return load_study(tmp_path).get_trials()
 
 
 def test_sweep_persists_and_a_rerun_continues_without_repeating(tmp_path):
@@ -98,11 +108,7 @@ def test_sweep_persists_and_a_rerun_continues_without_repeating(tmp_path):
 
 
 def test_two_workers_share_one_study(tmp_path):
-    app = tmp_path / "app.py"
-    app.write_text(APP)
-    cmd = [sys.executable, str(app), "-m", "hydra/sweeper=seg_optuna", "+x=interval(0, 4)"]
-    cmd += ["+opt=choice(a, b)", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
-    cmd += ["hydra.sweeper.n_trials=6", "hydra.sweeper.sampler.seed=null"]
+    cmd = command(tmp_path, "hydra.sweeper.n_trials=6", "hydra.sweeper.sampler.seed=null")
     workers = [subprocess.Popen(cmd, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in "ab"]
     for w in workers:
         assert w.wait(timeout=180) == 0, w.stderr.read()[-2000:]
@@ -125,12 +131,7 @@ def test_multi_objective_saves_the_pareto_front(tmp_path):
     results = yaml.safe_load((tmp_path / "sweep" / "optimization_results.yaml").read_text())
     front = results["solutions"]
     assert front and all(len(s["values"]) == 2 for s in front)
-    best = {
-        tuple(t.values)
-        for t in optuna.load_study(
-            study_name="sweep", storage=open_storage(None, str(tmp_path / "sweep"))
-        ).best_trials
-    }
+    best = {tuple(t.values) for t in load_study(tmp_path).best_trials}
     assert {tuple(s["values"]) for s in front} == best
 
 

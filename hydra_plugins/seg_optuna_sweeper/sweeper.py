@@ -3,7 +3,8 @@
 The PyPI ``hydra-optuna-sweeper`` (1.3.0) still pins ``optuna<3``; this plugin keeps its interface
 (``hydra.sweeper.n_trials``, ``storage``, ``study_name``, ``direction``, ``sampler``, ``params``
 in Hydra's sweep grammar: ``choice(a, b)``, ``range(1, 9, 2)``, ``interval(0.1, 1.0)``,
-``tag(log, interval(1e-4, 1e-2))``, ``tag(int, interval(16, 64))``) and leaves the search itself to Optuna's samplers. It adds:
+``tag(log, interval(1e-4, 1e-2))``, ``tag(int, interval(16, 64))``) and leaves the search itself
+to Optuna's samplers. It adds:
 
 * **persistence by default**: with ``storage: null`` the study is an Optuna journal file in the
   sweep dir (``optuna_journal.log``); any Optuna storage URL (``sqlite:///…``,
@@ -117,6 +118,12 @@ def open_storage(storage: str | None, sweep_dir: str) -> Any:
     return str(storage)
 
 
+def finished(study: optuna.Study) -> int:
+    """How many of the study's trials are finished (complete, pruned or failed): what
+    ``n_trials`` counts."""
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
 class SegOptunaSweeper(Sweeper):
     """Runs an Optuna study over Hydra overrides (see the module docstring).
 
@@ -163,8 +170,6 @@ class SegOptunaSweeper(Sweeper):
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
     ) -> None:
-        self.config = config
-        self.hydra_context = hydra_context
         self.launcher = Plugins.instance().instantiate_launcher(
             config=config, hydra_context=hydra_context, task_function=task_function
         )
@@ -193,7 +198,7 @@ class SegOptunaSweeper(Sweeper):
             # A resumed sweep or a second worker: a seeded sampler would draw the same
             # parameters as the session that started the study, so it draws afresh.
             study.sampler.reseed_rng()
-        done = len(study.get_trials(deepcopy=False, states=FINISHED))
+        done = finished(study)
         log.info(
             f"Optuna study {self.study_name!r} ({len(space)} parameters, "
             f"{'/'.join(self.directions)}): {done} of {self.n_trials} trials already finished"
@@ -218,7 +223,7 @@ class SegOptunaSweeper(Sweeper):
                     f"hydra.sweeper.max_failure_rate={self.max_failure_rate}; "
                     + "; ".join(failures)
                 )
-            done = len(study.get_trials(deepcopy=False, states=FINISHED))
+            done = finished(study)
         self._save_results(study)
 
     def _launch(self, trials: list[optuna.trial.Trial], overrides: list[tuple[str, ...]]) -> list:
